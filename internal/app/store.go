@@ -1,0 +1,136 @@
+// Package app holds the use cases of switchboard: who may do what, inside
+// which transaction, with which side effects. It depends on the narrow Store
+// interface defined here and never on a concrete database or on HTTP.
+package app
+
+import (
+	"context"
+	"time"
+
+	sb "github.com/switchboard-voice/switchboard"
+)
+
+// Store opens transactions on the database. Implementations: internal/sqlstore
+// (SQLite and PostgreSQL).
+type Store interface {
+	// Update runs fn in a read-write transaction. An error from fn (or from
+	// commit) rolls everything back. Errors: whatever fn returns;
+	// service_unavailable when the database cannot be reached.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// SchemaCurrent reports whether every embedded migration is applied.
+	SchemaCurrent(ctx context.Context) (bool, error)
+	// Engine is "sqlite" or "postgres".
+	Engine() string
+	Close() error
+}
+
+// MainAccountFilter selects main accounts for the operator list.
+type MainAccountFilter struct {
+	Search  string // case-insensitive substring of name or email
+	Enabled *bool
+	Offset  int
+	Limit   int
+}
+
+// SubAccountFilter selects a parent's live sub-accounts (CONTRACT §4.6).
+type SubAccountFilter struct {
+	ActiveOnly bool
+	Search     string // case-insensitive substring of name or email
+	KYCMode    string // exact, "" = any
+	Offset     int
+	Limit      int
+}
+
+// NewAccount is what InsertAccount writes besides the account row.
+type NewAccount struct {
+	Account *sb.Account
+	// TokenHash is the keyed hash of the first auth token.
+	TokenHash []byte
+	// WebhookSecretEnc is the encrypted webhook signing secret (main
+	// accounts only; nil for sub-accounts).
+	WebhookSecretEnc []byte
+}
+
+// Tx is one database transaction. Every method that reads or writes tenant
+// data takes the owning main account's numeric id and filters by it, so a
+// foreign id is indistinguishable from a missing one (not_found).
+// All times passed in and returned are UTC with microsecond precision.
+type Tx interface {
+	// GetSetting returns a settings value; ok is false when absent.
+	GetSetting(ctx context.Context, key string) (value string, ok bool, err error)
+	// PutSetting inserts or replaces a settings value.
+	PutSetting(ctx context.Context, key, value string) error
+
+	// NextAccountID draws the next id of the account sequence shared by main
+	// and sub-accounts (first value 100001).
+	NextAccountID(ctx context.Context) (int64, error)
+	// InsertAccount writes a new main or sub-account with its first token.
+	// Errors: already_exists when the email (case-insensitive, among live
+	// accounts) or the auth_id is taken.
+	InsertAccount(ctx context.Context, n NewAccount) error
+	// AccountByAuthID returns a live (not deleted) account of either kind
+	// with ParentEnabled filled. Errors: not_found.
+	AccountByAuthID(ctx context.Context, authID string) (*sb.Account, error)
+	// AccountByEmail returns the live account with that (normalized) email.
+	// Errors: not_found.
+	AccountByEmail(ctx context.Context, email string) (*sb.Account, error)
+	// CountMainAccounts counts main accounts (disabled included).
+	CountMainAccounts(ctx context.Context) (int, error)
+	// MainAccount returns a main account by auth_id with SubAccountCount
+	// filled. Errors: not_found (also for a sub-account's auth_id).
+	MainAccount(ctx context.Context, authID string) (*sb.Account, error)
+	// ListMainAccounts returns one page, newest first, and the total count.
+	ListMainAccounts(ctx context.Context, f MainAccountFilter) ([]*sb.Account, int, error)
+	// UpdateMainAccount writes every mutable field of a main account
+	// (name, email, phone, password_hash, enabled, rate_limit,
+	// max_sub_accounts, low_balance_threshold, pricing, version, updated_at).
+	// Errors: not_found, already_exists (email).
+	UpdateMainAccount(ctx context.Context, a *sb.Account) error
+
+	// SubAccount returns a live sub-account of the main account parentID.
+	// forUpdate locks the row until the transaction ends (PostgreSQL).
+	// Errors: not_found (unknown, deleted or another parent's).
+	SubAccount(ctx context.Context, parentID int64, subAuthID string, forUpdate bool) (*sb.Account, error)
+	// ListSubAccounts returns one page of the parent's live sub-accounts,
+	// newest first (created_at desc, id desc), and the total count.
+	ListSubAccounts(ctx context.Context, parentID int64, f SubAccountFilter) ([]*sb.Account, int, error)
+	// CountSubAccounts counts the parent's live sub-accounts.
+	CountSubAccounts(ctx context.Context, parentID int64) (int, error)
+	// UpdateSubAccount writes every mutable field of a sub-account (name,
+	// email, phone, description, permissions, rate_limit, enabled,
+	// email_verified, kyc_mode, business_type, kyc_calls_blocked,
+	// password_hash, version, updated_at). Errors: not_found, already_exists.
+	UpdateSubAccount(ctx context.Context, parentID int64, a *sb.Account) error
+	// DeleteSubAccount marks the sub-account deleted at the given time and
+	// removes its auth tokens. Its auth_id stays reserved forever.
+	// Errors: not_found.
+	DeleteSubAccount(ctx context.Context, parentID int64, subID int64, at time.Time) error
+	// TouchLastUsed sets last_used without changing version or updated_at.
+	TouchLastUsed(ctx context.Context, accountID int64, at time.Time) error
+
+	// LiveTokens returns the account's stored tokens whose grace has not
+	// ended at now (the current one has ExpiresAt nil).
+	LiveTokens(ctx context.Context, accountID int64, now time.Time) ([]sb.StoredToken, error)
+	// RotateToken makes r.NewHash the current token. The previous current
+	// token is kept until r.PreviousExpiresAt (removed when nil); any older
+	// token still in grace is removed.
+	RotateToken(ctx context.Context, accountID int64, r sb.Rotation) error
+	// ConsumeRefreshToken records a refresh token id as used. Errors:
+	// already_exists when it was used before.
+	ConsumeRefreshToken(ctx context.Context, jti string, expiresAt time.Time) error
+
+	// WebhookSecret returns the encrypted webhook secret of a main account.
+	// Errors: not_found.
+	WebhookSecret(ctx context.Context, mainID int64) ([]byte, error)
+	// SetWebhookSecret replaces the encrypted webhook secret.
+	SetWebhookSecret(ctx context.Context, mainID int64, enc []byte) error
+
+	// ResetAll deletes every tenant row (accounts, tokens, refresh records
+	// and all later tenant tables) but keeps settings and the migration
+	// state. The account sequence continues (ids are never reused).
+	ResetAll(ctx context.Context) error
+}
