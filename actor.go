@@ -26,6 +26,9 @@ type Actor struct {
 	Account *Account
 	// Scheme is the credential scheme that authenticated the account.
 	Scheme string
+	// Role is the role of the route being called (CONTRACT §1.5), recorded
+	// in audit records as actor_role.
+	Role string
 	// RequestID and SourceIP identify the request for audit records.
 	RequestID string
 	SourceIP  string

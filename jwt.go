@@ -90,13 +90,11 @@ func ParseJWT(key []byte, token string, now time.Time) (Claims, error) {
 	if json.Unmarshal(hdr, &h) != nil || h.Alg != "HS256" {
 		return Claims{}, unauthorized
 	}
-	sig, err := b64.DecodeString(parts[2])
-	if err != nil {
-		return Claims{}, unauthorized
-	}
+	// Compare the encoded signature, so that only the one canonical
+	// spelling of it is accepted (base64 decoding tolerates variants).
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(parts[0] + "." + parts[1]))
-	if !hmac.Equal(sig, m.Sum(nil)) {
+	if !hmac.Equal([]byte(parts[2]), []byte(b64.EncodeToString(m.Sum(nil)))) {
 		return Claims{}, unauthorized
 	}
 	payload, err := b64.DecodeString(parts[1])

@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -59,8 +60,8 @@ func ParseMoney(s string) (Money, error) {
 		}
 		exp, s = e, s[:i]
 	}
-	intPart, fracPart, _ := strings.Cut(s, ".")
-	if intPart == "" || !allDigits(intPart) || !allDigits(fracPart) {
+	intPart, fracPart, dot := strings.Cut(s, ".")
+	if intPart == "" || (dot && fracPart == "") || !allDigits(intPart) || !allDigits(fracPart) {
 		return 0, ErrMoneyFormat
 	}
 	digits := strings.TrimLeft(intPart+fracPart, "0")
@@ -90,6 +91,9 @@ func ParseMoney(s string) (Money, error) {
 
 // UnmarshalJSON accepts only JSON numbers.
 func (m *Money) UnmarshalJSON(b []byte) error {
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '"' {
+		return ErrMoneyFormat // amounts are never strings (CONTRACT §0.4)
+	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
 		return ErrMoneyFormat

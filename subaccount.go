@@ -149,9 +149,9 @@ func (u *SubAccountUpdate) Validate(cur *Account) error {
 }
 
 // Apply writes the set fields into a and returns the names of the keys
-// whose value changed, in object order. passwordHash is stored when the
-// password is set. Derived fields (kyc_calls_blocked, is_active,
-// email_verified) follow their inputs.
+// whose value changed. passwordHash is stored when the password is set.
+// is_active and email_verified follow their inputs; kyc_calls_blocked is
+// re-derived by the caller, which knows the verifications on record.
 func (u *SubAccountUpdate) Apply(a *Account, passwordHash string) []string {
 	var changed []string
 	if u.Name.Set && u.Name.V != a.Name {
