@@ -47,7 +47,7 @@ func runAccountsCreate(ctx context.Context, args []string, getenv func(string) s
 	if err := in.Validate(); err != nil { // before touching the database
 		return fail(stderr, *asJSON, err)
 	}
-	svc, db, err := service(ctx, cfg, slog.New(slog.DiscardHandler))
+	svc, db, err := service(ctx, cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return fail(stderr, *asJSON, err)
 	}
@@ -113,12 +113,12 @@ func runRotateToken(ctx context.Context, args []string, getenv func(string) stri
 	if *grace < 0 || *grace > sb.MaxGraceSeconds {
 		return fail(stderr, *asJSON, usagef("accounts rotate-token: --grace-seconds must be between 0 and 604800"))
 	}
-	svc, db, err := service(ctx, cfg, slog.New(slog.DiscardHandler))
+	svc, db, err := service(ctx, cfg, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		return fail(stderr, *asJSON, err)
 	}
 	defer db.Close()
-	res, err := svc.RotateAnyToken(ctx, *authID, *grace)
+	res, err := svc.RotateAnyToken(ctx, cliActor, *authID, *grace)
 	if err != nil {
 		return fail(stderr, *asJSON, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/app"
 	"github.com/switchboard-voice/switchboard/internal/httpapi"
 	"github.com/switchboard-voice/switchboard/internal/sqlstore"
+	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
 // Server timeouts: slow clients cannot hold connections open.
@@ -51,7 +52,7 @@ func openDB(ctx context.Context, dsn string) (*sqlstore.DB, int, int, error) {
 }
 
 // service opens the database and builds the use cases with the server key.
-func service(ctx context.Context, cfg config, log *slog.Logger) (*app.Service, *sqlstore.DB, error) {
+func service(ctx context.Context, cfg config, log *slog.Logger, metrics app.MetricsSink) (*app.Service, *sqlstore.DB, error) {
 	db, _, _, err := openDB(ctx, cfg.DB)
 	if err != nil {
 		return nil, nil, err
@@ -61,7 +62,13 @@ func service(ctx context.Context, cfg config, log *slog.Logger) (*app.Service, *
 		db.Close()
 		return nil, nil, err
 	}
-	return app.New(db, app.NewClock(nil), key, app.Config{Dev: cfg.Dev}, log), db, nil
+	insecure := cfg.Dev || cfg.AllowInsecure
+	appCfg := app.Config{
+		Dev:                cfg.Dev,
+		ValidateWebhookURL: func(raw string) error { return webhook.ValidateURL(raw, insecure) },
+		Metrics:            metrics,
+	}
+	return app.New(db, app.NewClock(nil), key, appCfg, log), db, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
@@ -82,7 +89,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("SWITCHBOARD_ADMIN_TOKEN is shorter than 32 characters")
 	}
 
-	svc, db, err := service(ctx, cfg, log)
+	metrics := httpapi.NewMetrics(prometheus.NewRegistry(), versionString(), commitString())
+	svc, db, err := service(ctx, cfg, log, metrics)
 	if err != nil {
 		return fail(stderr, false, err)
 	}
@@ -99,7 +107,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fail(stderr, false, fmt.Errorf("listen on %s: %w", cfg.Addr, err))
 	}
-	metrics := httpapi.NewMetrics(prometheus.NewRegistry(), versionString(), commitString())
 	handler := httpapi.NewServer(httpapi.Deps{
 		Service: svc, Log: log, AdminToken: cfg.AdminToken, MetricsElsewhere: cfg.MetricsAddr != "",
 		Metrics: metrics, Version: versionString(), Commit: commitString(),
@@ -122,6 +129,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("metrics listening", "addr", mln.Addr().String())
 	}
 
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		svc.RunBackground(bgCtx, webhook.NewSender(cfg.Dev || cfg.AllowInsecure), time.Second)
+	}()
+
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -138,6 +153,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			log.Warn("shutdown incomplete", "err", err)
 		}
 	}
+	stopBackground()
+	<-bgDone
 	log.Info("stopped")
 	return exitOK
 }

@@ -122,7 +122,7 @@ type LoginResult struct {
 // Login exchanges an email and console password for a JWT pair.
 // Errors: unauthorized, account_inactive, rate_limit_exceeded (more than
 // 10 failures for the email in 15 minutes).
-func (s *Service) Login(ctx context.Context, email, pw string) (*LoginResult, error) {
+func (s *Service) Login(ctx context.Context, actor sb.Actor, email, pw string) (*LoginResult, error) {
 	email = sb.NormalizeEmail(email)
 	now := s.clock.Now()
 	if retry := s.logins.blocked(email, now); retry > 0 {
@@ -132,6 +132,7 @@ func (s *Service) Login(ctx context.Context, email, pw string) (*LoginResult, er
 	if err != nil {
 		if sb.ErrorCode(err) == sb.EUnauthorized {
 			s.logins.fail(email, now)
+			s.auditLogin(ctx, actor, nil, sb.OutcomeFailed, 401, "unknown email")
 		}
 		return nil, err
 	}
@@ -143,11 +144,14 @@ func (s *Service) Login(ctx context.Context, email, pw string) (*LoginResult, er
 	}
 	if !ok {
 		s.logins.fail(email, now)
+		s.auditLogin(ctx, actor, a, sb.OutcomeFailed, 401, "wrong password")
 		return nil, errUnauthorized
 	}
 	if !a.Active() {
+		s.auditLogin(ctx, actor, a, sb.OutcomeDenied, 403, "account disabled")
 		return nil, sb.Errorf(sb.EAccountInactive, "account is disabled")
 	}
+	s.auditLogin(ctx, actor, a, sb.OutcomeSuccess, 200, "")
 	return &LoginResult{TokenPair: sb.NewTokenPair(s.key, a.AuthID, now), AuthID: a.AuthID}, nil
 }
 
@@ -210,24 +214,27 @@ func (s *Service) RotateOwnToken(ctx context.Context, actor sb.Actor, graceSecon
 	if actor.Account == nil || !actor.Account.IsMain() {
 		return nil, errForbidden
 	}
-	return s.rotate(ctx, actor.Account.AuthID, graceSeconds, nil)
+	return s.rotate(ctx, actor, actor.Account.AuthID, graceSeconds, nil)
 }
 
 // RotateAnyToken rotates the token of any live account by auth_id; it is
 // the operator tool behind `switchboard accounts rotate-token`.
 // Errors: not_found, validation_error.
-func (s *Service) RotateAnyToken(ctx context.Context, authID string, graceSeconds int) (*RotationResult, error) {
-	return s.rotate(ctx, authID, graceSeconds, nil)
+func (s *Service) RotateAnyToken(ctx context.Context, actor sb.Actor, authID string, graceSeconds int) (*RotationResult, error) {
+	if err := operatorOnly(actor); err != nil {
+		return nil, err
+	}
+	return s.rotate(ctx, actor, authID, graceSeconds, nil)
 }
 
 // rotate rotates the token of authID. When load is non-nil it finds (and
 // so scopes) the account inside the transaction instead of a plain lookup.
-func (s *Service) rotate(ctx context.Context, authID string, graceSeconds int, load func(Tx) (*sb.Account, error)) (*RotationResult, error) {
+func (s *Service) rotate(ctx context.Context, actor sb.Actor, authID string, graceSeconds int, load func(Tx) (*sb.Account, error)) (*RotationResult, error) {
 	r, err := sb.NewRotation(s.key, s.clock.Now(), graceSeconds)
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, actor, func(tx Tx, fx *effects) error {
 		var a *sb.Account
 		var err error
 		if load != nil {
@@ -238,7 +245,21 @@ func (s *Service) rotate(ctx context.Context, authID string, graceSeconds int, l
 		if err != nil {
 			return err
 		}
-		return tx.RotateToken(ctx, a.ID, r)
+		if err := tx.RotateToken(ctx, a.ID, r); err != nil {
+			return err
+		}
+		tenant, err := tx.MainAccount(ctx, a.TenantAuthID())
+		if err != nil {
+			return err
+		}
+		var prev any
+		if r.PreviousExpiresAt != nil {
+			prev = sb.FormatTime(*r.PreviousExpiresAt)
+		}
+		fx.audit(tenant.AuthID, "credential.rotate", "account", a.AuthID, 200,
+			map[string]sb.Change{"previous_token_expires_at": {Before: nil, After: prev}})
+		fx.event(tenant, sb.EventCredentialRotated, map[string]any{"auth_id": a.AuthID, "previous_token_expires_at": prev})
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -307,4 +328,20 @@ func (l *loginLimiter) fail(email string, now time.Time) {
 		}
 	}
 	l.failures[email] = append(l.recent(email, now), now)
+}
+
+// auditLogin records a login attempt; the email itself is not recorded
+// for unknown accounts (it may be a mistyped password).
+func (s *Service) auditLogin(ctx context.Context, actor sb.Actor, a *sb.Account, outcome string, status int, reason string) {
+	tenant, target := "", ""
+	if a != nil {
+		tenant, target = a.TenantAuthID(), a.AuthID
+		actor.Kind = sb.ActorAccount
+		actor.Account = a
+	}
+	var why *string
+	if reason != "" {
+		why = &reason
+	}
+	s.recordAudit(ctx, auditRecord(actor, s.clock.Now(), tenant, "auth.login", "account", target, outcome, status, nil, why))
 }

@@ -41,10 +41,13 @@ func (s *Service) CreateMainAccount(ctx context.Context, actor sb.Actor, in sb.M
 		return nil, err
 	}
 	var created *CreatedMainAccount
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, actor, func(tx Tx, fx *effects) error {
 		var err error
-		created, err = s.insertMain(ctx, tx, in)
-		return err
+		if created, err = s.insertMain(ctx, tx, in); err != nil {
+			return err
+		}
+		fx.audit(created.Account.AuthID, "admin.account.create", "account", created.Account.AuthID, 201, nil)
+		return nil
 	})
 	return created, err
 }
@@ -85,7 +88,7 @@ const BootstrapName = "Main account"
 // together create one account between them.
 func (s *Service) Bootstrap(ctx context.Context) (*CreatedMainAccount, error) {
 	var created *CreatedMainAccount
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, sb.Actor{Kind: sb.ActorSystem}, func(tx Tx, fx *effects) error {
 		if err := serialize(ctx, tx, "bootstrap"); err != nil {
 			return err
 		}
@@ -93,8 +96,11 @@ func (s *Service) Bootstrap(ctx context.Context) (*CreatedMainAccount, error) {
 		if err != nil || n > 0 {
 			return err
 		}
-		created, err = s.insertMain(ctx, tx, sb.MainAccountCreate{Name: BootstrapName})
-		return err
+		if created, err = s.insertMain(ctx, tx, sb.MainAccountCreate{Name: BootstrapName}); err != nil {
+			return err
+		}
+		fx.audit(created.Account.AuthID, "account.bootstrap", "account", created.Account.AuthID, 201, nil)
+		return nil
 	})
 	return created, err
 }
@@ -154,7 +160,7 @@ func (s *Service) UpdateMainAccount(ctx context.Context, actor sb.Actor, authID 
 		}
 	}
 	var a *sb.Account
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, actor, func(tx Tx, fx *effects) error {
 		var err error
 		if a, err = tx.MainAccount(ctx, authID); err != nil {
 			return mainNotFound(err)
@@ -162,12 +168,18 @@ func (s *Service) UpdateMainAccount(ctx context.Context, actor sb.Actor, authID 
 		if err := u.Validate(a); err != nil {
 			return err
 		}
-		if len(u.Apply(a, pwHash)) == 0 {
+		before := *a
+		changed := u.Apply(a, pwHash)
+		if len(changed) == 0 {
 			return nil
 		}
 		a.Version++
-		a.UpdatedAt = s.clock.Now()
-		return emailTaken(tx.UpdateMainAccount(ctx, a))
+		a.UpdatedAt = fx.now
+		if err := emailTaken(tx.UpdateMainAccount(ctx, a)); err != nil {
+			return err
+		}
+		fx.audit(a.AuthID, "admin.account.update", "account", a.AuthID, 200, mainChanges(&before, a, changed))
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -181,7 +193,7 @@ func (s *Service) RotateMainToken(ctx context.Context, actor sb.Actor, authID st
 	if err := operatorOnly(actor); err != nil {
 		return nil, err
 	}
-	res, err := s.rotate(ctx, authID, graceSeconds, func(tx Tx) (*sb.Account, error) {
+	res, err := s.rotate(ctx, actor, authID, graceSeconds, func(tx Tx) (*sb.Account, error) {
 		a, err := tx.MainAccount(ctx, authID)
 		return a, mainNotFound(err)
 	})
@@ -200,10 +212,17 @@ func (s *Service) DevReset(ctx context.Context, actor sb.Actor, bootstrap bool) 
 	if err := s.devOnly(actor); err != nil {
 		return nil, err
 	}
-	if err := s.store.Update(ctx, func(tx Tx) error { return tx.ResetAll(ctx) }); err != nil {
+	s.clock.Reset()
+	err := s.update(ctx, actor, func(tx Tx, fx *effects) error {
+		if err := tx.ResetAll(ctx); err != nil {
+			return err
+		}
+		fx.audit("", "admin.dev.reset", "", "", 200, nil)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.clock.Reset()
 	var res ResetResult
 	if bootstrap {
 		var err error
@@ -243,4 +262,24 @@ func (s *Service) DevResetClock(ctx context.Context, actor sb.Actor) error {
 	}
 	s.clock.Reset()
 	return nil
+}
+
+// mainChanges lists before/after values of a main account's changed keys;
+// the password is recorded as changed without values.
+func mainChanges(before, after *sb.Account, changed []string) map[string]sb.Change {
+	values := func(a *sb.Account) map[string]any {
+		return map[string]any{"name": a.Name, "email": a.Email, "phone": a.Phone, "enabled": a.Enabled,
+			"rate_limit": a.RateLimit, "max_sub_accounts": a.MaxSubAccounts,
+			"low_balance_threshold": a.LowBalanceThreshold, "pricing": a.Pricing}
+	}
+	b, a := values(before), values(after)
+	out := make(map[string]sb.Change, len(changed))
+	for _, k := range changed {
+		if k == "password" {
+			out[k] = sb.Change{Before: sb.RedactedToken, After: sb.RedactedToken}
+			continue
+		}
+		out[k] = sb.Change{Before: b[k], After: a[k]}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	sb "github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/internal/password"
@@ -15,7 +16,27 @@ import (
 type Config struct {
 	// Dev enables the dev helpers (CONTRACT §3.5).
 	Dev bool
+	// ValidateWebhookURL checks a webhook target (scheme, host, private
+	// addresses outside dev mode); nil accepts any URL.
+	ValidateWebhookURL func(raw string) error
+	// Metrics receives counters of background work; nil counts nothing.
+	Metrics MetricsSink
 }
+
+// MetricsSink receives the counters the use cases produce.
+type MetricsSink interface {
+	WebhookDelivery(outcome string)
+}
+
+type metricsOrNone struct{ sink MetricsSink }
+
+func (m metricsOrNone) deliveries(outcome string) {
+	if m.sink != nil {
+		m.sink.WebhookDelivery(outcome)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // Service is the set of use cases. It is safe for concurrent use.
 type Service struct {
@@ -23,8 +44,9 @@ type Service struct {
 	clock  *Clock
 	key    []byte
 	cfg    Config
-	log    *slog.Logger
-	logins *loginLimiter
+	log     *slog.Logger
+	logins  *loginLimiter
+	metrics metricsOrNone
 }
 
 // New returns a Service over store, signing and hashing with the 32-byte
@@ -33,7 +55,8 @@ func New(store Store, clock *Clock, key []byte, cfg Config, log *slog.Logger) *S
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, clock: clock, key: key, cfg: cfg, log: log, logins: newLoginLimiter()}
+	return &Service{store: store, clock: clock, key: key, cfg: cfg, log: log, logins: newLoginLimiter(),
+		metrics: metricsOrNone{cfg.Metrics}}
 }
 
 // Clock returns the service clock.

@@ -45,6 +45,28 @@ type SubAccountFilter struct {
 	Limit      int
 }
 
+// AuditFilter selects audit records (CONTRACT §10.1).
+type AuditFilter struct {
+	TenantID string // main account auth_id; "" = every tenant (operator)
+	From, To *time.Time
+	// Action is exact, or a prefix when it ends with ".".
+	Action   string
+	ActorID  string
+	TargetID string
+	Outcome  string
+	BeforeID int64 // cursor: only ids below this; 0 = from the newest
+	Limit    int
+}
+
+// DeliveryFilter selects webhook deliveries (CONTRACT §10.2).
+type DeliveryFilter struct {
+	Event   string
+	EventID string
+	Status  string
+	Offset  int
+	Limit   int
+}
+
 // NewAccount is what InsertAccount writes besides the account row.
 type NewAccount struct {
 	Account *sb.Account
@@ -129,8 +151,66 @@ type Tx interface {
 	// SetWebhookSecret replaces the encrypted webhook secret.
 	SetWebhookSecret(ctx context.Context, mainID int64, enc []byte) error
 
-	// ResetAll deletes every tenant row (accounts, tokens, refresh records
-	// and all later tenant tables) but keeps settings and the migration
-	// state. The account sequence continues (ids are never reused).
+	// ClaimIdempotencyKey inserts rec (Status 0: in progress, or a final
+	// status with its body). A record of the same principal and key whose
+	// ExpiresAt has passed at rec.CreatedAt is replaced. Errors:
+	// already_exists when a live record exists.
+	ClaimIdempotencyKey(ctx context.Context, rec sb.IdempotencyRecord) error
+	// IdempotencyKey returns the live record (ExpiresAt after now).
+	// Errors: not_found.
+	IdempotencyKey(ctx context.Context, principal, key string, now time.Time) (*sb.IdempotencyRecord, error)
+	// CompleteIdempotencyKey stores the final status and body of a claimed
+	// key. Errors: not_found when no record exists.
+	CompleteIdempotencyKey(ctx context.Context, principal, key string, status int, body []byte, encrypted bool) error
+	// ReleaseIdempotencyKey deletes a record (the request failed with 5xx).
+	ReleaseIdempotencyKey(ctx context.Context, principal, key string) error
+	// PurgeIdempotencyKeys deletes records that expired before now and
+	// returns how many.
+	PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error)
+
+	// AppendAudit appends rec to the global hash chain: it assigns rec.ID
+	// (next of one sequence), rec.PrevHash (the last record's hash, or
+	// sb.GenesisHash) and rec.Hash (rec.ComputeHash) while holding a lock
+	// that serializes appends across processes.
+	AppendAudit(ctx context.Context, rec *sb.AuditRecord) error
+	// ListAudit returns up to f.Limit records, newest first (id desc), with
+	// id < f.BeforeID when BeforeID > 0. TenantID "" means all tenants.
+	ListAudit(ctx context.Context, f AuditFilter) ([]*sb.AuditRecord, error)
+	// AuditChain returns up to limit records with id > afterID in id order,
+	// for chain verification.
+	AuditChain(ctx context.Context, afterID int64, limit int) ([]*sb.AuditRecord, error)
+
+	// WebhookEndpoint returns a main account's webhook URL (nil: none) and
+	// subscribed events. Errors: not_found.
+	WebhookEndpoint(ctx context.Context, mainID int64) (sb.WebhookEndpoint, error)
+	// SetWebhookEndpoint replaces the URL and events. Errors: not_found.
+	SetWebhookEndpoint(ctx context.Context, mainID int64, ep sb.WebhookEndpoint) error
+	// InsertDelivery adds a pending delivery to the outbox.
+	InsertDelivery(ctx context.Context, d *sb.Delivery) error
+	// ClaimDueDeliveries returns up to limit pending deliveries of any
+	// tenant whose NextAttemptAt is at or before now and whose lease has
+	// ended, and leases them until leaseUntil, so that several workers (and
+	// replicas) never attempt one delivery at the same time (PostgreSQL:
+	// FOR UPDATE SKIP LOCKED).
+	ClaimDueDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*sb.Delivery, error)
+	// RecordDeliveryAttempt appends an attempt, sets the status and the next
+	// attempt time (nil when final), clears the lease and sets updated_at.
+	// Errors: not_found.
+	RecordDeliveryAttempt(ctx context.Context, id string, a sb.DeliveryAttempt, status string, next *time.Time, now time.Time) error
+	// ListDeliveries returns one page of a tenant's deliveries, newest
+	// first, and the total count.
+	ListDeliveries(ctx context.Context, mainID int64, f DeliveryFilter) ([]*sb.Delivery, int, error)
+	// Delivery returns one of a tenant's deliveries. Errors: not_found.
+	Delivery(ctx context.Context, mainID int64, id string) (*sb.Delivery, error)
+	// RetryDelivery makes a tenant's delivery pending with NextAttemptAt
+	// now and no lease. Errors: not_found.
+	RetryDelivery(ctx context.Context, mainID int64, id string, now time.Time) error
+	// PurgeDeliveries deletes deliveries created before the given time.
+	PurgeDeliveries(ctx context.Context, before time.Time) (int, error)
+
+	// ResetAll deletes every tenant row (accounts, tokens, refresh records,
+	// idempotency records, audit records, deliveries and all later tenant
+	// tables) but keeps settings and the migration state. The account
+	// sequence continues (ids are never reused).
 	ResetAll(ctx context.Context) error
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	sb "github.com/switchboard-voice/switchboard"
@@ -59,7 +60,7 @@ func (s *Service) CreateSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 	now := s.clock.Now()
 	token := sb.NewAuthToken()
 	var created *sb.Account
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, actor, func(tx Tx, fx *effects) error {
 		parent, err := tx.MainAccount(ctx, caller.AuthID)
 		if err != nil {
 			return err
@@ -78,6 +79,8 @@ func (s *Service) CreateSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 			return emailTaken(err)
 		}
 		created = a
+		fx.audit(parent.AuthID, "subaccount.create", "sub_account", a.AuthID, 201, nil)
+		fx.event(parent, sb.EventSubAccountCreated, map[string]any{"sub_account": sb.NewSubAccountView(a, "")})
 		return nil
 	})
 	if err != nil {
@@ -171,7 +174,7 @@ func (s *Service) UpdateSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 	}
 	now := s.clock.Now()
 	var res UpdateResult
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, actor, func(tx Tx, fx *effects) error {
 		a, err := tx.SubAccount(ctx, parent.ID, subAuthID, true)
 		if err != nil {
 			return subNotFound(err)
@@ -182,17 +185,33 @@ func (s *Service) UpdateSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 		if err := u.Validate(a); err != nil {
 			return err
 		}
+		before := sb.NewSubAccountView(a, "")
 		res.Changed = u.Apply(a, pwHash)
 		res.Account = a
 		if len(res.Changed) == 0 {
 			return nil
 		}
 		if u.KYCMode.Set || u.BusinessType.Set {
+			// No verification can exist yet (the KYC endpoints come with
+			// their own issue, which passes the latest record per type here).
 			a.KYCCallsBlocked = sb.KYCCallsBlocked(a.KYCMode, a.BusinessType, nil)
 		}
 		a.Version++
 		a.UpdatedAt = now
-		return emailTaken(tx.UpdateSubAccount(ctx, parent.ID, a))
+		if err := emailTaken(tx.UpdateSubAccount(ctx, parent.ID, a)); err != nil {
+			return err
+		}
+		after := sb.NewSubAccountView(a, "")
+		fx.audit(parent.AuthID, "subaccount.update", "sub_account", a.AuthID, 200, viewChanges(before, after, res.Changed))
+		fx.event(parent, sb.EventSubAccountUpdated, map[string]any{"sub_account": after, "changed_fields": res.Changed})
+		if u.Enabled.Set && before.Enabled != a.Enabled {
+			typ := sb.EventSubAccountDisabled
+			if a.Enabled {
+				typ = sb.EventSubAccountEnabled
+			}
+			fx.event(parent, typ, map[string]any{"sub_account": after})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -225,11 +244,13 @@ func (s *Service) DeleteSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 	}
 	now := s.clock.Now()
 	var plan *DeletePlan
-	run := s.store.Update
+	run := func(fn func(tx Tx, fx *effects) error) error { return s.update(ctx, actor, fn) }
 	if dryRun {
-		run = s.store.View
+		run = func(fn func(tx Tx, fx *effects) error) error {
+			return s.store.View(ctx, func(tx Tx) error { return fn(tx, nil) })
+		}
 	}
-	err = run(ctx, func(tx Tx) error {
+	err = run(func(tx Tx, fx *effects) error {
 		a, err := tx.SubAccount(ctx, parent.ID, subAuthID, !dryRun)
 		if err != nil {
 			return subNotFound(err)
@@ -245,7 +266,13 @@ func (s *Service) DeleteSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 		if dryRun {
 			return nil
 		}
-		return subNotFound(tx.DeleteSubAccount(ctx, parent.ID, a.ID, now))
+		if err := tx.DeleteSubAccount(ctx, parent.ID, a.ID, now); err != nil {
+			return subNotFound(err)
+		}
+		fx.audit(parent.AuthID, "subaccount.delete", "sub_account", a.AuthID, 200,
+			map[string]sb.Change{"cascade": {Before: nil, After: cascade}})
+		fx.event(parent, sb.EventSubAccountDeleted, map[string]any{"sub_account_id": a.AuthID, "cascade": cascade})
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -261,9 +288,31 @@ func (s *Service) RotateSubAccountToken(ctx context.Context, actor sb.Actor, pat
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.rotate(ctx, subAuthID, graceSeconds, func(tx Tx) (*sb.Account, error) {
+	res, err := s.rotate(ctx, actor, subAuthID, graceSeconds, func(tx Tx) (*sb.Account, error) {
 		a, err := tx.SubAccount(ctx, parent.ID, subAuthID, true)
 		return a, subNotFound(err)
 	})
 	return res, err
+}
+
+// viewChanges lists before/after values of the changed keys; secrets are
+// recorded as changed without their values.
+func viewChanges(before, after sb.SubAccountView, changed []string) map[string]sb.Change {
+	b, a := viewMap(before), viewMap(after)
+	out := make(map[string]sb.Change, len(changed))
+	for _, k := range changed {
+		if k == "password" {
+			out[k] = sb.Change{Before: sb.RedactedToken, After: sb.RedactedToken}
+			continue
+		}
+		out[k] = sb.Change{Before: b[k], After: a[k]}
+	}
+	return out
+}
+
+func viewMap(v any) map[string]any {
+	raw, _ := json.Marshal(v)
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	return m
 }

@@ -25,7 +25,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	if !pw.Set || pw.V == "" {
 		return sb.Invalid("password", sb.FieldRequired, "is required")
 	}
-	res, err := s.svc.Login(r.Context(), email.V, pw.V)
+	res, err := s.svc.Login(r.Context(), c.actor, email.V, pw.V)
 	if err != nil {
 		return err
 	}
@@ -41,11 +41,11 @@ func tokenPairJSON(res *app.LoginResult) map[string]any {
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request, c *call) error {
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return sb.Errorf(sb.EUnauthorized, "a refresh token is required as Authorization: Bearer")
+		return s.authFailed(r, c, sb.Errorf(sb.EUnauthorized, "a refresh token is required as Authorization: Bearer"))
 	}
 	res, err := s.svc.Refresh(r.Context(), strings.TrimSpace(tok))
 	if err != nil {
-		return err
+		return s.authFailed(r, c, err)
 	}
 	writeJSON(w, http.StatusOK, tokenPairJSON(res))
 	return nil

@@ -270,6 +270,29 @@ func (o *object) PricingUpdate(key string) sb.PricingUpdate {
 	}
 }
 
+// Strings reads an array of strings.
+func (o *object) Strings(key string) sb.Opt[[]string] {
+	v, ok, _ := o.lookup(key, false)
+	if !ok {
+		return sb.Opt[[]string]{}
+	}
+	arr, isArr := v.([]any)
+	if !isArr {
+		o.typeErr(key, "an array of strings")
+		return sb.Opt[[]string]{}
+	}
+	out := make([]string, 0, len(arr))
+	for i, e := range arr {
+		str, isStr := e.(string)
+		if !isStr {
+			o.v.Add(o.field(key)+"["+strconv.Itoa(i)+"]", sb.FieldInvalidType, "must be a string")
+			return sb.Opt[[]string]{}
+		}
+		out = append(out, strings.TrimSpace(str))
+	}
+	return sb.Some(out)
+}
+
 // ptr turns an Opt[*T] read on create into a plain pointer.
 func ptr[T any](o sb.Opt[*T]) *T {
 	if !o.Set {

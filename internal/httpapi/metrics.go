@@ -14,8 +14,9 @@ import (
 // tenant: routes are patterns, not paths.
 type Metrics struct {
 	registry *prometheus.Registry
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	deliveries *prometheus.CounterVec
 }
 
 // NewMetrics registers the HTTP and build series on reg.
@@ -30,11 +31,14 @@ func NewMetrics(reg *prometheus.Registry, version, commit string) *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "method"}),
 	}
+	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_webhook_deliveries_total", Help: "Webhook delivery attempts by outcome (succeeded, pending = will retry, failed = gave up).",
+	}, []string{"outcome"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "switchboard_build_info", Help: "Build version and commit; always 1.",
 	}, []string{"version", "commit"})
 	build.WithLabelValues(version, commit).Set(1)
-	reg.MustRegister(m.requests, m.duration, build,
+	reg.MustRegister(m.requests, m.duration, m.deliveries, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -59,3 +63,6 @@ func (m *Metrics) observe(route, method string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
 }
+
+// WebhookDelivery counts one delivery attempt (it implements app.MetricsSink).
+func (m *Metrics) WebhookDelivery(outcome string) { m.deliveries.WithLabelValues(outcome).Inc() }

@@ -20,6 +20,7 @@ import (
 
 	sb "github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/internal/app"
+	"github.com/switchboard-voice/switchboard/internal/ratelimit"
 )
 
 // Role is who may call a route (CONTRACT §1.5).
@@ -50,6 +51,13 @@ type Route struct {
 	Name    string // operationId
 	Summary string
 	handle  handlerFunc
+	// Action and TargetType name the audit records of refused requests
+	// (§10.1); mutating routes set them.
+	Action     string
+	TargetType string
+	// Secret marks responses that carry a secret (create, rotate): their
+	// stored Idempotency-Key replay is encrypted.
+	Secret bool
 	// Doc describes the route in the OpenAPI document.
 	Doc RouteDoc
 }
@@ -94,12 +102,15 @@ type Server struct {
 	docsHTML     []byte
 	version      string
 	commit       string
+	buckets      *ratelimit.Accounts
+	failedAuth   *ratelimit.FailedAuth
 }
 
 // NewServer builds the handler and its route table.
 func NewServer(d Deps) *Server {
 	s := &Server{svc: d.Service, log: d.Log, adminToken: d.AdminToken, metricsAway: d.MetricsElsewhere,
-		metrics: d.Metrics, version: d.Version, commit: d.Commit}
+		metrics: d.Metrics, version: d.Version, commit: d.Commit,
+		buckets: ratelimit.NewAccounts(), failedAuth: ratelimit.NewFailedAuth()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -215,17 +226,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{params: params, route: route}
-	if err := s.authorize(r, route, c); err != nil {
+	if err := s.authenticate(rec, r, route, c); err != nil {
 		s.writeError(rec, r, err)
 		return
 	}
-	ww := http.ResponseWriter(rec)
-	if r.Method == http.MethodHead {
-		ww = headWriter{rec}
+	r = r.WithContext(sb.WithActor(r.Context(), c.actor))
+	claim, err := s.idempotency(rec, r, c)
+	if err != nil || claim == replayed {
+		if err != nil {
+			s.writeError(rec, r, err)
+		}
+		return
 	}
-	if err := route.handle(ww, r.WithContext(sb.WithActor(r.Context(), c.actor)), c); err != nil {
+	var capture *captureWriter
+	ww := http.ResponseWriter(rec)
+	if claim != nil {
+		capture = &captureWriter{ResponseWriter: rec}
+		ww = capture
+		r = r.WithContext(app.WithClaim(r.Context(), claim))
+	}
+	if r.Method == http.MethodHead {
+		ww = headWriter{ww}
+	}
+	err = s.checkRole(route, c)
+	if err == nil {
+		err = route.handle(ww, r, c)
+	}
+	if err != nil {
 		s.writeError(ww, r, err)
 	}
+	if claim != nil {
+		s.svc.FinishIdempotency(r.Context(), claim, capture.status, capture.body.Bytes(), route.Secret)
+	}
+	if mutating(r.Method) && c.actor.Account != nil && (rec.status == http.StatusForbidden || rec.status == http.StatusNotFound) {
+		target := c.params["sub_auth_id"]
+		if target == "" {
+			target = c.params["auth_id"]
+		}
+		s.svc.RecordDenied(r.Context(), c.actor, route.Action, route.TargetType, target, rec.status, sb.ErrorCode(err))
+	}
+}
+
+func mutating(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return true
+	}
+	return false
 }
 
 // hidden reports whether every route of a pattern is switched off, so the
@@ -257,35 +304,61 @@ type headWriter struct{ http.ResponseWriter }
 
 func (headWriter) Write(b []byte) (int, error) { return len(b), nil }
 
-// authorize runs steps 1–3 of the §1.5 check order for the route's role and
-// sets c.actor. Scope (step 4) is checked by the use cases.
-func (s *Server) authorize(r *http.Request, route *Route, c *call) error {
-	c.actor = sb.Actor{Kind: sb.ActorSystem, RequestID: requestID(r.Context()), SourceIP: clientIP(r)}
+// authenticate runs steps 1–2 of the §1.5 check order for the route's
+// role and the rate limits of §0.8, and sets c.actor. Role and path scope
+// (steps 3–4) come after an Idempotency-Key replay, in checkRole; the use
+// cases check the scope of the objects they load.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, route *Route, c *call) error {
+	c.actor = sb.Actor{Kind: sb.ActorSystem, RequestID: requestID(r.Context()), SourceIP: clientIP(r), Role: string(route.Role)}
 	switch route.Role {
 	case RolePublic:
 		return nil
+	case RoleRefresh:
+		return s.checkFailedAuth(r, c) // the handler verifies the refresh JWT itself
 	case RoleAdmin, RoleDev, RoleMetrics:
 		if s.roleOff(route.Role) {
 			return sb.Errorf(sb.ENotFound, "no such path")
 		}
+		if err := s.checkFailedAuth(r, c); err != nil {
+			return err
+		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.adminToken)) != 1 {
-			return sb.Errorf(sb.EUnauthorized, "operator token required")
+			return s.authFailed(r, c, sb.Errorf(sb.EUnauthorized, "operator token required"))
 		}
 		c.actor.Kind = sb.ActorAdmin
 		return nil
-	case RoleRefresh:
-		return nil // the handler verifies the refresh JWT itself
+	}
+	if err := s.checkFailedAuth(r, c); err != nil {
+		return err
 	}
 	creds, err := credentialsOf(r)
 	if err != nil {
-		return err
+		return s.authFailed(r, c, err)
 	}
 	acct, err := s.svc.Authenticate(r.Context(), creds)
 	if err != nil {
-		return err
+		return s.authFailed(r, c, err)
 	}
 	c.actor.Kind, c.actor.Account, c.actor.Scheme = sb.ActorAccount, acct, creds.Scheme
+	d := s.buckets.Take(acct.AuthID, acct.RateLimit, s.svc.Clock().Now())
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.Itoa(d.Reset))
+	if !d.Allowed {
+		return &sb.Error{Code: sb.ERateLimited, Message: "rate limit exceeded", Extra: map[string]any{"retry_after": d.RetryAfter}}
+	}
+	return nil
+}
+
+// checkRole is step 3 of §1.5 (sub-account credentials on parent and
+// main-self routes) and step 4 for the path's own {auth_id}.
+func (s *Server) checkRole(route *Route, c *call) error {
+	acct := c.actor.Account
+	if acct == nil {
+		return nil
+	}
 	if (route.Role == RoleParent || route.Role == RoleMainSelf) && !acct.IsMain() {
 		return sb.Errorf(sb.EForbidden, "sub-account credentials cannot use this route")
 	}
@@ -293,6 +366,33 @@ func (s *Server) authorize(r *http.Request, route *Route, c *call) error {
 		return sb.Errorf(sb.ENotFound, "account not found")
 	}
 	return nil
+}
+
+// checkFailedAuth refuses requests from a client IP that is blocked for
+// too many failed authentications (§0.8).
+func (s *Server) checkFailedAuth(r *http.Request, c *call) error {
+	if d := s.failedAuth.Blocked(c.actor.SourceIP, s.svc.Clock().Now()); d > 0 {
+		return tooManyFailures(d)
+	}
+	return nil
+}
+
+// authFailed counts a failed authentication of the client IP; the failure
+// that crosses the limit is answered 429 instead of err.
+func (s *Server) authFailed(r *http.Request, c *call, err error) error {
+	if code := sb.ErrorCode(err); code != sb.EUnauthorized && code != sb.ETokenExpired {
+		return err // account_inactive, an unreachable database: not a bad credential
+	}
+	if d := s.failedAuth.Fail(c.actor.SourceIP, s.svc.Clock().Now()); d > 0 {
+		return tooManyFailures(d)
+	}
+	return err
+}
+
+func tooManyFailures(d time.Duration) error {
+	secs := int((d + time.Second - 1) / time.Second)
+	return &sb.Error{Code: sb.ERateLimited, Message: "too many failed authentications from this address",
+		Extra: map[string]any{"retry_after": max(secs, 1)}}
 }
 
 // inputErr returns a body field error only after the path's sub-account is

@@ -62,7 +62,7 @@ func (s *Server) listSubAccounts(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	items := make([]subAccountView, 0, len(res.Items))
+	items := make([]sb.SubAccountView, 0, len(res.Items))
 	for _, a := range res.Items {
 		items = append(items, subAccountJSON(a, ""))
 	}

@@ -9,66 +9,13 @@ import (
 )
 
 // jsonTime writes a time in the §0.2 format.
-type jsonTime time.Time
+type jsonTime = sb.JSONTime
 
-func (t jsonTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + sb.FormatTime(time.Time(t)) + `"`), nil
-}
-
-func optTime(t *time.Time) *jsonTime {
-	if t == nil {
-		return nil
-	}
-	j := jsonTime(*t)
-	return &j
-}
-
-// subAccountView is the 25-key sub-account object of CONTRACT §4.1, in
-// the contract's key order.
-type subAccountView struct {
-	Name            string          `json:"name"`
-	Email           *string         `json:"email"`
-	Phone           *string         `json:"phone"`
-	Description     *string         `json:"description"`
-	Permissions     *sb.Permissions `json:"permissions"`
-	RateLimit       int             `json:"rate_limit"`
-	ID              string          `json:"id"`
-	ParentAccountID string          `json:"parent_account_id"`
-	ParentAuthID    string          `json:"parent_auth_id"`
-	AuthID          string          `json:"auth_id"`
-	AuthToken       string          `json:"auth_token"`
-	APIID           string          `json:"api_id"`
-	EmailVerified   bool            `json:"email_verified"`
-	Enabled         bool            `json:"enabled"`
-	Created         jsonTime        `json:"created"`
-	Modified        jsonTime        `json:"modified"`
-	IsActive        bool            `json:"is_active"`
-	CreatedAt       jsonTime        `json:"created_at"`
-	UpdatedAt       jsonTime        `json:"updated_at"`
-	LastUsed        *jsonTime       `json:"last_used"`
-	Account         string          `json:"account"`
-	ResourceURI     string          `json:"resource_uri"`
-	KYCMode         string          `json:"kyc_mode"`
-	BusinessType    *string         `json:"business_type"`
-	KYCCallsBlocked bool            `json:"kyc_calls_blocked"`
-}
+func optTime(t *time.Time) *jsonTime { return sb.OptJSONTime(t) }
 
 // subAccountJSON renders a sub-account; token is the clear token on
 // create and "" (redacted) everywhere else.
-func subAccountJSON(a *sb.Account, token string) subAccountView {
-	if token == "" {
-		token = sb.RedactedToken
-	}
-	return subAccountView{
-		Name: a.Name, Email: a.Email, Phone: a.Phone, Description: a.Description, Permissions: a.Permissions,
-		RateLimit: a.RateLimit, ID: itoa(a.ID), ParentAccountID: itoa(a.ParentID), ParentAuthID: a.ParentAuthID,
-		AuthID: a.AuthID, AuthToken: token, APIID: a.APIID, EmailVerified: a.EmailVerified, Enabled: a.Enabled,
-		Created: jsonTime(a.CreatedAt), Modified: jsonTime(a.UpdatedAt), IsActive: a.Enabled,
-		CreatedAt: jsonTime(a.CreatedAt), UpdatedAt: jsonTime(a.UpdatedAt), LastUsed: optTime(a.LastUsed),
-		Account: a.AccountURI(), ResourceURI: a.ResourceURI(), KYCMode: a.KYCMode, BusinessType: a.BusinessType,
-		KYCCallsBlocked: a.KYCCallsBlocked,
-	}
-}
+func subAccountJSON(a *sb.Account, token string) sb.SubAccountView { return sb.NewSubAccountView(a, token) }
 
 // mainAccountView is the operator's main account object (CONTRACT §3.1).
 type mainAccountView struct {
