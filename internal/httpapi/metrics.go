@@ -13,7 +13,7 @@ import (
 // Metrics are the Prometheus series of CONTRACT §11. Labels never carry a
 // tenant: routes are patterns, not paths.
 type Metrics struct {
-	registry *prometheus.Registry
+	registry   *prometheus.Registry
 	requests   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 	deliveries *prometheus.CounterVec

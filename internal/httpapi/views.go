@@ -15,7 +15,9 @@ func optTime(t *time.Time) *jsonTime { return sb.OptJSONTime(t) }
 
 // subAccountJSON renders a sub-account; token is the clear token on
 // create and "" (redacted) everywhere else.
-func subAccountJSON(a *sb.Account, token string) sb.SubAccountView { return sb.NewSubAccountView(a, token) }
+func subAccountJSON(a *sb.Account, token string) sb.SubAccountView {
+	return sb.NewSubAccountView(a, token)
+}
 
 // mainAccountView is the operator's main account object (CONTRACT §3.1).
 type mainAccountView struct {
