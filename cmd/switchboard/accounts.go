@@ -159,4 +159,3 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	fmt.Fprintf(stderr, "migrated %s: version %d -> %d\n", redactDSN(cfg.DB), from, to)
 	return exitOK
 }
-

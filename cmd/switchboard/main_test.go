@@ -356,7 +356,7 @@ func TestServeAfterCLICreate(t *testing.T) {
 	}
 	var m map[string]string
 	json.Unmarshal([]byte(cr.stdout), &m)
-	p := startServe(t, dsn, map[string]string{"SWITCHBOARD_LOG_FORMAT": "text"})
+	p := startServe(t, dsn, nil) // JSON logs by default
 	lines, addr := p.untilListening(t)
 	for _, l := range lines {
 		if strings.Contains(l, "created first main account") || strings.Contains(l, `"event":"bootstrap"`) {

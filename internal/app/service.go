@@ -40,10 +40,10 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // Service is the set of use cases. It is safe for concurrent use.
 type Service struct {
-	store  Store
-	clock  *Clock
-	key    []byte
-	cfg    Config
+	store   Store
+	clock   *Clock
+	key     []byte
+	cfg     Config
 	log     *slog.Logger
 	logins  *loginLimiter
 	metrics metricsOrNone
