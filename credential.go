@@ -99,6 +99,8 @@ func (t StoredToken) Live(now time.Time) bool {
 // Rotation describes a token rotation (CONTRACT §1.3): the new current
 // token, and until when the previous one keeps working (nil: at once dead).
 type Rotation struct {
+	// At is the time of the rotation.
+	At                time.Time
 	Token             string
 	NewHash           []byte
 	PreviousExpiresAt *time.Time
@@ -110,7 +112,7 @@ func NewRotation(key []byte, now time.Time, graceSeconds int) (Rotation, error) 
 		return Rotation{}, Invalid("grace_seconds", FieldOutOfRange, "must be between 0 and 604800")
 	}
 	tok := NewAuthToken()
-	r := Rotation{Token: tok, NewHash: HashToken(key, tok)}
+	r := Rotation{At: NormalizeTime(now), Token: tok, NewHash: HashToken(key, tok)}
 	if graceSeconds > 0 {
 		exp := NormalizeTime(now.Add(time.Duration(graceSeconds) * time.Second))
 		r.PreviousExpiresAt = &exp

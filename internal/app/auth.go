@@ -230,11 +230,8 @@ func (s *Service) RotateAnyToken(ctx context.Context, actor sb.Actor, authID str
 // rotate rotates the token of authID. When load is non-nil it finds (and
 // so scopes) the account inside the transaction instead of a plain lookup.
 func (s *Service) rotate(ctx context.Context, actor sb.Actor, authID string, graceSeconds int, load func(Tx) (*sb.Account, error)) (*RotationResult, error) {
-	r, err := sb.NewRotation(s.key, s.clock.Now(), graceSeconds)
-	if err != nil {
-		return nil, err
-	}
-	err = s.update(ctx, actor, func(tx Tx, fx *effects) error {
+	var r sb.Rotation
+	err := s.update(ctx, actor, func(tx Tx, fx *effects) error {
 		var a *sb.Account
 		var err error
 		if load != nil {
@@ -243,6 +240,10 @@ func (s *Service) rotate(ctx context.Context, actor sb.Actor, authID string, gra
 			a, err = tx.AccountByAuthID(ctx, authID)
 		}
 		if err != nil {
+			return err
+		}
+		// grace_seconds is checked after the scope (CONTRACT §1.5).
+		if r, err = sb.NewRotation(s.key, fx.now, graceSeconds); err != nil {
 			return err
 		}
 		if err := tx.RotateToken(ctx, a.ID, r); err != nil {

@@ -77,7 +77,9 @@ type NewAccount struct {
 	WebhookSecretEnc []byte
 }
 
-// Tx is one database transaction. Every method that reads or writes tenant
+// Tx is one database transaction. After a method returns an error the
+// callback must return an error too (PostgreSQL aborts the transaction).
+// Every method that reads or writes tenant
 // data takes the owning main account's numeric id and filters by it, so a
 // foreign id is indistinguishable from a missing one (not_found).
 // All times passed in and returned are UTC with microsecond precision.
@@ -132,6 +134,7 @@ type Tx interface {
 	// Errors: not_found.
 	DeleteSubAccount(ctx context.Context, parentID int64, subID int64, at time.Time) error
 	// TouchLastUsed sets last_used without changing version or updated_at.
+	// Errors: not_found.
 	TouchLastUsed(ctx context.Context, accountID int64, at time.Time) error
 
 	// LiveTokens returns the account's stored tokens whose grace has not
@@ -139,7 +142,8 @@ type Tx interface {
 	LiveTokens(ctx context.Context, accountID int64, now time.Time) ([]sb.StoredToken, error)
 	// RotateToken makes r.NewHash the current token. The previous current
 	// token is kept until r.PreviousExpiresAt (removed when nil); any older
-	// token still in grace is removed.
+	// token still in grace is removed; the new token's created_at is r.At.
+	// Errors: not_found (unknown or deleted account).
 	RotateToken(ctx context.Context, accountID int64, r sb.Rotation) error
 	// ConsumeRefreshToken records a refresh token id as used. Errors:
 	// already_exists when it was used before.

@@ -163,11 +163,10 @@ func (s *Service) UpdateSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 	if err != nil {
 		return nil, err
 	}
+	// Hash outside the transaction; a password of the wrong length is
+	// reported by Validate after the scope check, inside it.
 	var pwHash string
-	if u.Password.Set {
-		if err := (&sb.SubAccountUpdate{Password: u.Password}).Validate(&sb.Account{}); err != nil {
-			return nil, err
-		}
+	if u.Password.Set && sb.PasswordLengthOK(u.Password.V) {
 		if pwHash, err = hashPassword(u.Password.V); err != nil {
 			return nil, err
 		}
