@@ -69,10 +69,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "serve":
-		return runServe(ctx, rest, getenv, stderr)
+		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "openapi":
+		fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
+		if help, err := parseFlags(fs, rest, stdout); help || err != nil {
+			return fail(stderr, false, err)
+		}
 		stdout.Write(httpapi.OpenAPIDocument(versionString()))
 		return exitOK
 	case "version":

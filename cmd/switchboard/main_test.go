@@ -46,7 +46,7 @@ func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) c
 func (r cliResult) wantCode(t *testing.T, code int, what string) bool {
 	t.Helper()
 	if r.code != code {
-		t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", what, r.code, code, r.stdout, r.stderr)
+		t.Errorf("%s: exit %d, want %d\nstdout: %.300s\nstderr: %.300s", what, r.code, code, r.stdout, r.stderr)
 		return false
 	}
 	return true
@@ -129,14 +129,15 @@ type serveProc struct {
 
 // startServe runs serve on 127.0.0.1:0 against dsn with env; its stderr
 // is read line by line through a pipe, so nothing is lost or blocked.
-func startServe(t *testing.T, dsn string, env map[string]string) *serveProc {
+func startServe(t *testing.T, dsn string, env map[string]string, extra ...string) *serveProc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	p := &serveProc{cancel: cancel, done: make(chan int, 1), lines: make(chan string, 10000)}
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		code := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, getenv, strings.NewReader(""), io.Discard, pw)
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, extra...)
+		code := run(ctx, args, getenv, strings.NewReader(""), io.Discard, pw)
 		pw.Close()
 		p.done <- code
 	}()
@@ -280,6 +281,9 @@ func TestServeEndToEnd(t *testing.T) {
 		if r := httpDo(t, "GET", base+"/api/v1/auth/me", "", authPair(subID, subTok)...); r.status != 401 {
 			t.Errorf("deleted sub-account token: %d", r.status)
 		}
+		if r := httpDo(t, "GET", base+"/api/v1/admin/dev/clock", "", "Authorization", "Bearer "+serveAdminToken); r.status != 404 {
+			t.Errorf("dev clock without dev mode: %d, want 404", r.status)
+		}
 		if r := httpDo(t, "GET", base+"/metrics", "", "Authorization", "Bearer "+serveAdminToken); r.status != 200 ||
 			!strings.Contains(string(r.body), "switchboard_http_requests_total") {
 			t.Errorf("metrics: %d", r.status)
@@ -329,9 +333,14 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("server still answers after exit")
 		}
 
-		// A second start on the same database prints no bootstrap line.
-		p2 := startServe(t, dsn, env)
+		// A second start on the same database prints no bootstrap line; the
+		// --dev flag wins over SWITCHBOARD_DEV=0.
+		env["SWITCHBOARD_DEV"] = "0"
+		p2 := startServe(t, dsn, env, "--dev")
 		lines2, addr2 := p2.untilListening(t)
+		if r := httpDo(t, "GET", "http://"+addr2+"/api/v1/admin/dev/clock", "", "Authorization", "Bearer "+serveAdminToken); r.status != 200 {
+			t.Errorf("dev clock with --dev: %d %s", r.status, r.body)
+		}
 		for _, l := range lines2 {
 			if strings.Contains(l, "bootstrap") || strings.Contains(l, "created first main account") || strings.Contains(l, token) {
 				t.Errorf("second start printed %q", l)

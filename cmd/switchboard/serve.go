@@ -71,7 +71,7 @@ func service(ctx context.Context, cfg config, log *slog.Logger, metrics app.Metr
 	return app.New(db, app.NewClock(nil), key, appCfg, log), db, nil
 }
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return fail(stderr, false, err)
@@ -80,7 +80,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.StringVar(&cfg.DB, "db", cfg.DB, "SQLite path or PostgreSQL DSN")
 	dev := fs.Bool("dev", cfg.Dev, "dev mode")
-	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return fail(stderr, false, err)
 	}
 	cfg.Dev = *dev
