@@ -205,8 +205,14 @@ func checkPhone(v *Validation, phone *string) {
 	}
 }
 
+// PasswordLengthOK reports whether a console password has 8–128 characters.
+func PasswordLengthOK(pw string) bool {
+	n := utf8.RuneCountInString(pw)
+	return n >= MinPasswordLen && n <= MaxPasswordLen
+}
+
 func checkPassword(v *Validation, pw string) {
-	if n := utf8.RuneCountInString(pw); n < MinPasswordLen || n > MaxPasswordLen {
+	if !PasswordLengthOK(pw) {
 		v.Add("password", FieldOutOfRange, "must be 8 to 128 characters")
 	}
 }

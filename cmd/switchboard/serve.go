@@ -67,6 +67,7 @@ func service(ctx context.Context, cfg config, log *slog.Logger, metrics app.Metr
 		Dev:                cfg.Dev,
 		ValidateWebhookURL: func(raw string) error { return webhook.ValidateURL(raw, insecure) },
 		Metrics:            metrics,
+		Sender:             webhook.NewSender(insecure),
 	}
 	return app.New(db, app.NewClock(nil), key, appCfg, log), db, nil
 }
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	bgDone := make(chan struct{})
 	go func() {
 		defer close(bgDone)
-		svc.RunBackground(bgCtx, webhook.NewSender(cfg.Dev || cfg.AllowInsecure), time.Second)
+		svc.RunBackground(bgCtx, time.Second)
 	}()
 
 	select {

@@ -237,9 +237,9 @@ func (s *Service) devOnly(actor sb.Actor) error {
 	return operatorOnly(actor)
 }
 
-// DevAdvanceClock moves the clock forward (1 s to 365 days). Timers that
-// depend on time (token grace, JWT expiry) are evaluated on read, so they
-// are due as soon as the clock moved. Errors: validation_error, not_found
+// DevAdvanceClock moves the clock forward (1 s to 365 days) and runs the
+// webhook deliveries that became due. Token grace and JWT expiry are
+// evaluated on read, so they take effect as soon as the clock moved. Errors: validation_error, not_found
 // outside dev mode.
 func (s *Service) DevAdvanceClock(ctx context.Context, actor sb.Actor, seconds int64) error {
 	if err := s.devOnly(actor); err != nil {
@@ -249,6 +249,7 @@ func (s *Service) DevAdvanceClock(ctx context.Context, actor sb.Actor, seconds i
 		return sb.Invalid("seconds", sb.FieldOutOfRange, "must be between 1 and 31536000")
 	}
 	s.clock.Advance(secondsDuration(seconds))
+	s.deliverAll(ctx) // webhook retries that became due run before the answer
 	return nil
 }
 

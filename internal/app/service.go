@@ -21,6 +21,8 @@ type Config struct {
 	ValidateWebhookURL func(raw string) error
 	// Metrics receives counters of background work; nil counts nothing.
 	Metrics MetricsSink
+	// Sender delivers webhooks; nil leaves deliveries in the outbox.
+	Sender Sender
 }
 
 // MetricsSink receives the counters the use cases produce.

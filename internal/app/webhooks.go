@@ -196,7 +196,11 @@ const deliveryLease = time.Minute
 // DeliverDue attempts up to limit due deliveries and returns how many it
 // attempted. Each is leased in the database first, so concurrent workers
 // and replicas never attempt the same delivery together.
-func (s *Service) DeliverDue(ctx context.Context, sender Sender, limit int) (int, error) {
+func (s *Service) DeliverDue(ctx context.Context, limit int) (int, error) {
+	sender := s.cfg.Sender
+	if sender == nil {
+		return 0, nil
+	}
 	now := s.clock.Now()
 	var due []*sb.Delivery
 	err := s.store.Update(ctx, func(tx Tx) error {
@@ -240,25 +244,30 @@ func (s *Service) DeliverDue(ctx context.Context, sender Sender, limit int) (int
 	return len(due), nil
 }
 
+// deliverAll attempts every due delivery, in batches.
+func (s *Service) deliverAll(ctx context.Context) {
+	for {
+		n, err := s.DeliverDue(ctx, 20)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.WarnContext(ctx, "webhook delivery pass failed", "err", err)
+			}
+			return
+		}
+		if n < 20 {
+			return
+		}
+	}
+}
+
 // RunBackground delivers due webhooks every interval and purges expired
 // idempotency records and old delivery logs hourly, until ctx ends.
-func (s *Service) RunBackground(ctx context.Context, sender Sender, every time.Duration) {
+func (s *Service) RunBackground(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	lastPurge := time.Time{}
 	for {
-		for {
-			n, err := s.DeliverDue(ctx, sender, 20)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.WarnContext(ctx, "webhook delivery pass failed", "err", err)
-				}
-				break
-			}
-			if n < 20 {
-				break
-			}
-		}
+		s.deliverAll(ctx)
 		if now := s.clock.Now(); now.Sub(lastPurge) >= time.Hour {
 			if err := s.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 				s.log.WarnContext(ctx, "purge failed", "err", err)
