@@ -71,6 +71,20 @@ func ValidAuthToken(s string) bool {
 	return true
 }
 
+// ValidAuthID reports whether s has the shape of a main or sub-account
+// auth_id: MA_ or SA_ and 8 characters [A-Z0-9].
+func ValidAuthID(s string) bool {
+	if len(s) != 3+authIDRandomLen || (s[:3] != MainAuthIDPrefix && s[:3] != SubAuthIDPrefix) {
+		return false
+	}
+	for i := 3; i < len(s); i++ {
+		if !strings.ContainsRune(upperAlphanumeric, rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
 // HashToken is the keyed hash under which a token is stored:
 // HMAC-SHA256(server key, token).
 func HashToken(key []byte, token string) []byte {

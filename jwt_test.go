@@ -267,10 +267,9 @@ func TestJWTRejected(t *testing.T) {
 		{"missing jti", craftJWT(hs256, claimsJSON(func(m map[string]any) { delete(m, "jti") }), sha256.New, jwtKey)},
 		{"exp as string", craftJWT(hs256, claimsJSON(func(m map[string]any) { m["exp"] = "9999999999" }), sha256.New, jwtKey)},
 		{"sub as number", craftJWT(hs256, claimsJSON(func(m map[string]any) { m["sub"] = 42 }), sha256.New, jwtKey)},
-		// BUG: the signature is decoded leniently (jwt.go:42 RawURLEncoding is not
-		// Strict, and base64 skips CR/LF), so the same signature has several
-		// spellings that are accepted; a token must be accepted only in the exact
-		// form SignJWT wrote.
+		// Regression: the signature was once decoded leniently (base64 skips
+		// CR/LF and ignores unused bits), so one signature had several accepted
+		// spellings; a token must be accepted only in the form SignJWT wrote.
 		{"signature with trailing newline", good + "\n"},
 		{"signature with embedded CRLF", good[:len(good)-4] + "\r\n" + good[len(good)-4:]},
 		{"signature with non-zero padding bits", good[:len(good)-1] + string(nonCanonicalLast(good[len(good)-1]))},

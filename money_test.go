@@ -93,8 +93,8 @@ func TestParseMoney(t *testing.T) {
 		"1e-7",
 		"1.0000005",
 		"15e-7",
-		"1.",   // BUG: accepted as 1 (money.go:62 lets an empty fraction through)
-		"1.e2", // BUG: same cause
+		"1.",   // regression: an empty fraction was once accepted
+		"1.e2", // regression: same cause
 		".5",
 		"-.5",
 		"--1",
@@ -190,7 +190,7 @@ func TestMoneyJSON(t *testing.T) {
 	}
 
 	for _, in := range []string{
-		`"1"`, // BUG: accepted as 1 — json.Number takes a numeric string (money.go:94); amounts are never strings (§0.4)
+		`"1"`, // regression: a numeric string was once accepted; amounts are never strings (§0.4)
 		`"12.5"`,
 		`"abc"`,
 		`null`,

@@ -58,11 +58,11 @@ func TestHelpAndUsageErrors(t *testing.T) {
 			t.Errorf("%v: help wrote to stderr: %q", args, r.stderr)
 		}
 	}
-	// BUG: `serve -h` prints the usage on stderr (runServe passes stderr to
-	// parseFlags as its help writer, cmd/switchboard/serve.go); §2.1 says
-	// -h prints usage on stdout.
+	// Regression (found by this suite): `serve -h` printed the usage on
+	// stderr (runServe passed stderr to parseFlags as its help writer);
+	// §2.1 says -h prints usage on stdout.
 	if r := runCLI(t, nil, "", "serve", "-h"); r.wantCode(t, 0, "serve -h") && !strings.Contains(r.stdout, "Usage") {
-		t.Errorf("BUG serve -h: usage not on stdout (stdout %q, stderr %d bytes)", r.stdout, len(r.stderr))
+		t.Errorf("serve -h: usage not on stdout (stdout %q, stderr %d bytes)", r.stdout, len(r.stderr))
 	}
 
 	dir := t.TempDir()
@@ -87,12 +87,11 @@ func TestHelpAndUsageErrors(t *testing.T) {
 			t.Errorf("%q: exit 2 without a message on stderr", args)
 		}
 	}
-	// BUG: `openapi` ignores its arguments: an unknown flag or argument
-	// prints the document and exits 0 (cmd/switchboard/main.go, case
-	// "openapi" never parses rest); §2.2 says an unknown flag is exit 2.
+	// Regression (found by this suite): `openapi` ignored its arguments and
+	// exited 0 on an unknown flag; §2.2 says an unknown flag is exit 2.
 	for _, args := range [][]string{{"openapi", "--bogus"}, {"openapi", "extra"}} {
 		if r := runCLI(t, nil, "", args...); r.code != 2 {
-			t.Errorf("BUG %q: exit %d, want 2 (stdout %d bytes)", args, r.code, len(r.stdout))
+			t.Errorf("%q: exit %d, want 2 (stdout %d bytes)", args, r.code, len(r.stdout))
 		}
 	}
 }

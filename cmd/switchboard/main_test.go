@@ -229,6 +229,7 @@ func TestServeEndToEnd(t *testing.T) {
 		boot := jsonKeys(t, "bootstrap JSON line", lines[js], "event", "auth_id", "auth_token", "webhook_secret", "id", "name", "currency")
 		authID, _ := boot["auth_id"].(string)
 		token, _ := boot["auth_token"].(string)
+		bootToken := token
 		secret, _ := boot["webhook_secret"].(string)
 		if !mainIDRe.MatchString(authID) || !tokenRe.MatchString(token) || !whsecRe.MatchString(secret) ||
 			boot["name"] != "Main account" || boot["currency"] != "INR" || boot["id"] != "100001" {
@@ -327,6 +328,18 @@ func TestServeEndToEnd(t *testing.T) {
 
 		if code := p.stop(t); code != 0 {
 			t.Errorf("serve exit %d after cancel, want 0", code)
+		}
+		// Secrets are printed once, in the two bootstrap lines, never logged.
+		var rest []string
+		for l := range p.lines {
+			rest = append(rest, l)
+		}
+		for i, l := range append(lines[:human:human], append(lines[js+1:], rest...)...) {
+			for _, s := range []string{bootToken, token, secret, subTok} {
+				if s != "" && strings.Contains(l, s) {
+					t.Errorf("stderr line %d leaks a secret: %q", i, l)
+				}
+			}
 		}
 		if r, err := http.Get(base + "/healthz"); err == nil {
 			r.Body.Close()

@@ -31,7 +31,7 @@ func (s *Service) Authenticate(ctx context.Context, c Credentials) (*sb.Account,
 	var acct *sb.Account
 	switch c.Scheme {
 	case sb.SchemeAuthPair, sb.SchemeBasic:
-		if !sb.ValidAuthToken(c.Token) || c.AuthID == "" {
+		if !sb.ValidAuthToken(c.Token) || !sb.ValidAuthID(c.AuthID) {
 			return nil, errUnauthorized
 		}
 		err := s.store.View(ctx, func(tx Tx) error {

@@ -158,7 +158,8 @@ type Tx interface {
 	// ClaimIdempotencyKey inserts rec (Status 0: in progress, or a final
 	// status with its body). A record of the same principal and key whose
 	// ExpiresAt has passed at rec.CreatedAt is replaced. Errors:
-	// already_exists when a live record exists.
+	// already_exists when a live record exists; unlike other errors this
+	// one leaves the transaction usable (no SQL error is raised).
 	ClaimIdempotencyKey(ctx context.Context, rec sb.IdempotencyRecord) error
 	// IdempotencyKey returns the live record (ExpiresAt after now).
 	// Errors: not_found.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // router matches cleaned paths against the route table (CONTRACT §0.5):
@@ -133,10 +134,27 @@ func (rt *router) match(path string) (*pattern, map[string]string) {
 		params := map[string]string{}
 		for k, s := range p.segs {
 			if isParam(s) {
+				if !cleanSegment(segs[k]) {
+					return nil, nil // no identifier contains control bytes or invalid UTF-8
+				}
 				params[s[1:len(s)-1]] = segs[k]
 			}
 		}
 		return p, params
 	}
 	return nil, nil
+}
+
+// cleanSegment reports whether a path parameter is valid UTF-8 without
+// control characters, so that no such byte ever reaches a query.
+func cleanSegment(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -322,8 +322,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, route *Rou
 		if err := s.checkFailedAuth(r, c); err != nil {
 			return err
 		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.adminToken)) != 1 {
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.adminToken)) != 1 {
 			return s.authFailed(r, c, sb.Errorf(sb.EUnauthorized, "operator token required"))
 		}
 		c.actor.Kind = sb.ActorAdmin

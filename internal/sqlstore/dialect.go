@@ -88,6 +88,17 @@ func (d dialect) forUpdate(alias string) string {
 	return ""
 }
 
+// skipLocked returns the clause that locks the selected rows of alias and
+// skips rows that another transaction holds, so that concurrent claimers
+// get disjoint sets without waiting for each other. It is empty on SQLite,
+// where write transactions run one at a time.
+func (d dialect) skipLocked(alias string) string {
+	if d.postgres() {
+		return " FOR UPDATE OF " + alias + " SKIP LOCKED"
+	}
+	return ""
+}
+
 // tableExistsQuery returns a query with one ? (the table name) that yields
 // one row whose single column is true when the table exists.
 func (d dialect) tableExistsQuery() string {

@@ -95,6 +95,9 @@ func (t *tx) NextAccountID(ctx context.Context) (int64, error) {
 // must be added here, children before parents.
 func (t *tx) ResetAll(ctx context.Context) error {
 	for _, q := range []string{
+		`DELETE FROM idempotency_keys`,
+		`DELETE FROM audit_log`, // the only statement that removes audit records
+		`DELETE FROM webhook_deliveries`,
 		`DELETE FROM auth_tokens`,
 		`DELETE FROM used_refresh_tokens`,
 		`DELETE FROM accounts WHERE parent_id IS NOT NULL`,

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) app.Store) {
 			tt.fn(t, open(t))
 		})
 	}
+	runEvents(t, open)
 }
 
 // t0 carries nanoseconds and a non-UTC zone, so every write exercises the
