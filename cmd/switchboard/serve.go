@@ -96,6 +96,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fail(stderr, false, err)
 	}
 	defer db.Close()
+	metrics.WatchOutbox(svc.PendingDeliveries)
 	created, err := svc.Bootstrap(ctx)
 	if err != nil {
 		return fail(stderr, false, err)

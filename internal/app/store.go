@@ -210,6 +210,8 @@ type Tx interface {
 	// RetryDelivery makes a tenant's delivery pending with NextAttemptAt
 	// now and no lease. Errors: not_found.
 	RetryDelivery(ctx context.Context, mainID int64, id string, now time.Time) error
+	// CountPendingDeliveries counts pending deliveries of every tenant.
+	CountPendingDeliveries(ctx context.Context) (int, error)
 	// PurgeDeliveries deletes deliveries created before the given time.
 	PurgeDeliveries(ctx context.Context, before time.Time) (int, error)
 

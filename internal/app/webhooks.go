@@ -281,3 +281,15 @@ func (s *Service) RunBackground(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// PendingDeliveries counts webhook deliveries waiting in the outbox, for
+// the switchboard_outbox_pending gauge.
+func (s *Service) PendingDeliveries(ctx context.Context) (int, error) {
+	var n int
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.CountPendingDeliveries(ctx)
+		return err
+	})
+	return n, err
+}

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -66,3 +68,20 @@ func (m *Metrics) observe(route, method string, status int, d time.Duration) {
 
 // WebhookDelivery counts one delivery attempt (it implements app.MetricsSink).
 func (m *Metrics) WebhookDelivery(outcome string) { m.deliveries.WithLabelValues(outcome).Inc() }
+
+// WatchOutbox registers switchboard_outbox_pending{kind="webhook"}, read
+// from count at each scrape (bounded to one second).
+func (m *Metrics) WatchOutbox(count func(ctx context.Context) (int, error)) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "switchboard_outbox_pending", Help: "Outbox rows waiting for delivery, by kind.",
+		ConstLabels: prometheus.Labels{"kind": "webhook"},
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		n, err := count(ctx)
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
+}

@@ -271,3 +271,10 @@ func (t *tx) PurgeDeliveries(ctx context.Context, before time.Time) (int, error)
 	return t.execCount(ctx, "purge deliveries",
 		`DELETE FROM webhook_deliveries WHERE created_at < ?`, t.d.timeArg(before))
 }
+
+// CountPendingDeliveries counts the deliveries of every tenant that still
+// wait for an attempt.
+func (t *tx) CountPendingDeliveries(ctx context.Context) (int, error) {
+	return t.count(ctx, "count pending deliveries",
+		`SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'`)
+}

@@ -951,6 +951,13 @@ func testPurgeDeliveries(t *testing.T, s app.Store) {
 		})
 		return n
 	}
+	pending := func() int {
+		t.Helper()
+		return mustRead(t, s, func(tx app.Tx) (int, error) { return tx.CountPendingDeliveries(t.Context()) })
+	}
+	if n := pending(); n != 3 {
+		t.Fatalf("CountPendingDeliveries = %d, want 3 (every tenant)", n)
+	}
 	if n := purge(kept.CreatedAt); n != 2 { // strictly before: kept stays
 		t.Fatalf("PurgeDeliveries removed %d, want 2", n)
 	}
@@ -961,6 +968,9 @@ func testPurgeDeliveries(t *testing.T, s app.Store) {
 	wantDelivery(t, s, "kept delivery", m.ID, storedDelivery(kept))
 	if n := purge(kept.CreatedAt); n != 0 {
 		t.Fatalf("second purge removed %d, want 0", n)
+	}
+	if n := pending(); n != 1 {
+		t.Fatalf("CountPendingDeliveries after purge = %d, want 1", n)
 	}
 }
 
