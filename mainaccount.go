@@ -75,33 +75,19 @@ func checkMainSettings(v *Validation, rl, maxSubs Opt[int], low Opt[Money]) {
 // identifiers and credentials are set by the caller.
 func (c *MainAccountCreate) NewMainAccount(now time.Time) *Account {
 	a := &Account{
-		Name:           c.Name,
-		Email:          c.Email,
-		Phone:          c.Phone,
-		RateLimit:      DefaultMainRateLimit,
-		Enabled:        true,
-		KYCMode:        KYCPersonalUse,
-		Currency:       DefaultCurrency,
-		MaxSubAccounts: DefaultMaxSubAccounts,
-		Pricing:        c.Pricing.Merge(DefaultPricing()),
-		Version:        1,
-		CreatedAt:      now,
-		UpdatedAt:      now,
-	}
-	if c.Currency.Set {
-		a.Currency = c.Currency.V
-	}
-	if c.Enabled.Set {
-		a.Enabled = c.Enabled.V
-	}
-	if c.RateLimit.Set {
-		a.RateLimit = c.RateLimit.V
-	}
-	if c.MaxSubAccounts.Set {
-		a.MaxSubAccounts = c.MaxSubAccounts.V
-	}
-	if c.LowBalanceThreshold.Set {
-		a.LowBalanceThreshold = c.LowBalanceThreshold.V
+		Name:                c.Name,
+		Email:               c.Email,
+		Phone:               c.Phone,
+		RateLimit:           c.RateLimit.Or(DefaultMainRateLimit),
+		Enabled:             c.Enabled.Or(true),
+		KYCMode:             KYCPersonalUse,
+		Currency:            c.Currency.Or(DefaultCurrency),
+		MaxSubAccounts:      c.MaxSubAccounts.Or(DefaultMaxSubAccounts),
+		LowBalanceThreshold: c.LowBalanceThreshold.Or(0),
+		Pricing:             c.Pricing.Merge(DefaultPricing()),
+		Version:             1,
+		CreatedAt:           now,
+		UpdatedAt:           now,
 	}
 	a.ParentEnabled = a.Enabled
 	return a
@@ -142,23 +128,17 @@ func (u *MainAccountUpdate) Validate(cur *Account) error {
 
 // Apply writes the set fields into a and returns the changed keys.
 func (u *MainAccountUpdate) Apply(a *Account, passwordHash string) []string {
-	var changed []string
-	set := func(name string, differs bool, apply func()) {
-		if differs {
-			apply()
-			changed = append(changed, name)
-		}
-	}
-	set("name", u.Name.Set && u.Name.V != a.Name, func() { a.Name = u.Name.V })
-	set("email", u.Email.Set && !equalPtr(u.Email.V, a.Email), func() { a.Email = u.Email.V })
-	set("phone", u.Phone.Set && !equalPtr(u.Phone.V, a.Phone), func() { a.Phone = u.Phone.V })
-	set("password", u.Password.Set, func() { a.PasswordHash = passwordHash })
-	set("enabled", u.Enabled.Set && u.Enabled.V != a.Enabled, func() { a.Enabled = u.Enabled.V; a.ParentEnabled = a.Enabled })
-	set("rate_limit", u.RateLimit.Set && u.RateLimit.V != a.RateLimit, func() { a.RateLimit = u.RateLimit.V })
-	set("max_sub_accounts", u.MaxSubAccounts.Set && u.MaxSubAccounts.V != a.MaxSubAccounts, func() { a.MaxSubAccounts = u.MaxSubAccounts.V })
-	set("low_balance_threshold", u.LowBalanceThreshold.Set && u.LowBalanceThreshold.V != a.LowBalanceThreshold,
+	var c changes
+	c.set("name", u.Name.Set && u.Name.V != a.Name, func() { a.Name = u.Name.V })
+	c.set("email", u.Email.Set && !equalPtr(u.Email.V, a.Email), func() { a.Email = u.Email.V })
+	c.set("phone", u.Phone.Set && !equalPtr(u.Phone.V, a.Phone), func() { a.Phone = u.Phone.V })
+	c.set("password", u.Password.Set, func() { a.PasswordHash = passwordHash })
+	c.set("enabled", u.Enabled.Set && u.Enabled.V != a.Enabled, func() { a.Enabled = u.Enabled.V; a.ParentEnabled = a.Enabled })
+	c.set("rate_limit", u.RateLimit.Set && u.RateLimit.V != a.RateLimit, func() { a.RateLimit = u.RateLimit.V })
+	c.set("max_sub_accounts", u.MaxSubAccounts.Set && u.MaxSubAccounts.V != a.MaxSubAccounts, func() { a.MaxSubAccounts = u.MaxSubAccounts.V })
+	c.set("low_balance_threshold", u.LowBalanceThreshold.Set && u.LowBalanceThreshold.V != a.LowBalanceThreshold,
 		func() { a.LowBalanceThreshold = u.LowBalanceThreshold.V })
 	p := u.Pricing.Merge(a.Pricing)
-	set("pricing", p != a.Pricing, func() { a.Pricing = p })
-	return changed
+	c.set("pricing", p != a.Pricing, func() { a.Pricing = p })
+	return c.keys
 }

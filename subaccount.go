@@ -12,6 +12,14 @@ type Opt[T any] struct {
 // Some returns a set Opt holding v.
 func Some[T any](v T) Opt[T] { return Opt[T]{Set: true, V: v} }
 
+// Or returns the value when set, else def.
+func (o Opt[T]) Or(def T) T {
+	if o.Set {
+		return o.V
+	}
+	return def
+}
+
 // SubAccountCreate is the input of sub-account creation (CONTRACT §4.2).
 // Strings are expected trimmed and the email lower-cased.
 type SubAccountCreate struct {
@@ -70,23 +78,14 @@ func (c *SubAccountCreate) NewSubAccount(parent *Account, now time.Time) *Accoun
 		Phone:         c.Phone,
 		Description:   c.Description,
 		Permissions:   c.Permissions,
-		RateLimit:     DefaultSubRateLimit,
-		Enabled:       true,
-		KYCMode:       KYCPersonalUse,
+		RateLimit:     c.RateLimit.Or(DefaultSubRateLimit),
+		Enabled:       c.Enabled.Or(true),
+		KYCMode:       c.KYCMode.Or(KYCPersonalUse),
 		BusinessType:  c.BusinessType,
 		Currency:      parent.Currency,
 		Version:       1,
 		CreatedAt:     now,
 		UpdatedAt:     now,
-	}
-	if c.RateLimit.Set {
-		a.RateLimit = c.RateLimit.V
-	}
-	if c.Enabled.Set {
-		a.Enabled = c.Enabled.V
-	}
-	if c.KYCMode.Set {
-		a.KYCMode = c.KYCMode.V
 	}
 	a.KYCCallsBlocked = KYCCallsBlocked(a.KYCMode, a.BusinessType, nil)
 	return a
@@ -153,52 +152,42 @@ func (u *SubAccountUpdate) Validate(cur *Account) error {
 // is_active and email_verified follow their inputs; kyc_calls_blocked is
 // re-derived by the caller, which knows the verifications on record.
 func (u *SubAccountUpdate) Apply(a *Account, passwordHash string) []string {
-	var changed []string
-	if u.Name.Set && u.Name.V != a.Name {
-		a.Name = u.Name.V
-		changed = append(changed, "name")
-	}
-	if u.Email.Set && !equalPtr(u.Email.V, a.Email) {
-		a.Email = u.Email.V
-		changed = append(changed, "email")
-		if a.EmailVerified {
-			a.EmailVerified = false
-			changed = append(changed, "email_verified")
-		}
-	}
-	if u.Phone.Set && !equalPtr(u.Phone.V, a.Phone) {
-		a.Phone = u.Phone.V
-		changed = append(changed, "phone")
-	}
-	if u.Description.Set && !equalPtr(u.Description.V, a.Description) {
-		a.Description = u.Description.V
-		changed = append(changed, "description")
-	}
-	if u.Permissions.Set && !equalPtr(u.Permissions.V, a.Permissions) {
-		a.Permissions = u.Permissions.V
-		changed = append(changed, "permissions")
-	}
-	if u.RateLimit.Set && u.RateLimit.V != a.RateLimit {
-		a.RateLimit = u.RateLimit.V
-		changed = append(changed, "rate_limit")
-	}
-	if u.Password.Set {
-		a.PasswordHash = passwordHash
-		changed = append(changed, "password")
-	}
+	var c changes
+	c.set("name", u.Name.Set && u.Name.V != a.Name, func() { a.Name = u.Name.V })
+	c.set("email", u.Email.Set && !equalPtr(u.Email.V, a.Email), func() { a.Email = u.Email.V })
+	c.set("email_verified", c.has("email") && a.EmailVerified, func() { a.EmailVerified = false })
+	c.set("phone", u.Phone.Set && !equalPtr(u.Phone.V, a.Phone), func() { a.Phone = u.Phone.V })
+	c.set("description", u.Description.Set && !equalPtr(u.Description.V, a.Description), func() { a.Description = u.Description.V })
+	c.set("permissions", u.Permissions.Set && !equalPtr(u.Permissions.V, a.Permissions), func() { a.Permissions = u.Permissions.V })
+	c.set("rate_limit", u.RateLimit.Set && u.RateLimit.V != a.RateLimit, func() { a.RateLimit = u.RateLimit.V })
+	c.set("password", u.Password.Set, func() { a.PasswordHash = passwordHash })
 	if u.Enabled.Set && u.Enabled.V != a.Enabled {
 		a.Enabled = u.Enabled.V
-		changed = append(changed, "enabled", "is_active")
+		c.keys = append(c.keys, "enabled", "is_active")
 	}
-	if u.KYCMode.Set && u.KYCMode.V != a.KYCMode {
-		a.KYCMode = u.KYCMode.V
-		changed = append(changed, "kyc_mode")
+	c.set("kyc_mode", u.KYCMode.Set && u.KYCMode.V != a.KYCMode, func() { a.KYCMode = u.KYCMode.V })
+	c.set("business_type", u.BusinessType.Set && !equalPtr(u.BusinessType.V, a.BusinessType), func() { a.BusinessType = u.BusinessType.V })
+	return c.keys
+}
+
+// changes collects the keys an update changed.
+type changes struct{ keys []string }
+
+// set applies and records key when differs.
+func (c *changes) set(key string, differs bool, apply func()) {
+	if differs {
+		apply()
+		c.keys = append(c.keys, key)
 	}
-	if u.BusinessType.Set && !equalPtr(u.BusinessType.V, a.BusinessType) {
-		a.BusinessType = u.BusinessType.V
-		changed = append(changed, "business_type")
+}
+
+func (c *changes) has(key string) bool {
+	for _, k := range c.keys {
+		if k == key {
+			return true
+		}
 	}
-	return changed
+	return false
 }
 
 func equalPtr[T comparable](a, b *T) bool {

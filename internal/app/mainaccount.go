@@ -17,12 +17,7 @@ func operatorOnly(actor sb.Actor) error {
 
 var errMainNotFound = sb.Errorf(sb.ENotFound, "account not found")
 
-func mainNotFound(err error) error {
-	if sb.ErrorCode(err) == sb.ENotFound {
-		return errMainNotFound
-	}
-	return err
-}
+func mainNotFound(err error) error { return notFoundAs(err, errMainNotFound) }
 
 // CreatedMainAccount carries the secrets of a new main account, shown once.
 type CreatedMainAccount struct {

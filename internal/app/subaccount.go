@@ -25,9 +25,13 @@ func parentOf(actor sb.Actor, pathAuthID string) (*sb.Account, error) {
 var errSubNotFound = sb.Errorf(sb.ENotFound, "sub-account not found")
 
 // subNotFound gives not_found from the store the sub-account wording.
-func subNotFound(err error) error {
+func subNotFound(err error) error { return notFoundAs(err, errSubNotFound) }
+
+// notFoundAs replaces a not_found error with e (the resource's wording)
+// and keeps every other error.
+func notFoundAs(err error, e *sb.Error) error {
 	if sb.ErrorCode(err) == sb.ENotFound {
-		return errSubNotFound
+		return e
 	}
 	return err
 }

@@ -184,10 +184,7 @@ func (s *Service) RetryDelivery(ctx context.Context, actor sb.Actor, pathAuthID,
 }
 
 func deliveryNotFound(err error) error {
-	if sb.ErrorCode(err) == sb.ENotFound {
-		return sb.Errorf(sb.ENotFound, "delivery not found")
-	}
-	return err
+	return notFoundAs(err, sb.Errorf(sb.ENotFound, "delivery not found"))
 }
 
 // deliveryLease is how long a claimed delivery is reserved for one worker.

@@ -97,26 +97,3 @@ func fingerprint(r *http.Request, route *Route, canonicalBody []byte) string {
 	h.Write(canonicalBody)
 	return hex.EncodeToString(h.Sum(nil))
 }
-
-// captureWriter keeps a copy of the status and body for the idempotency
-// record while writing through.
-type captureWriter struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (w *captureWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *captureWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	w.body.Write(b)
-	return w.ResponseWriter.Write(b)
-}

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
@@ -142,10 +143,12 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// statusRecorder remembers the status for metrics.
+// statusRecorder remembers the status for metrics and, when capture is
+// set, keeps a copy of the body for the idempotency record.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	capture *bytes.Buffer
 }
 
 func (w *statusRecorder) WriteHeader(code int) {
@@ -158,6 +161,9 @@ func (w *statusRecorder) WriteHeader(code int) {
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.capture != nil {
+		w.capture.Write(b)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -238,11 +244,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	var capture *captureWriter
 	ww := http.ResponseWriter(rec)
 	if claim != nil {
-		capture = &captureWriter{ResponseWriter: rec}
-		ww = capture
+		rec.capture = &bytes.Buffer{}
 		r = r.WithContext(app.WithClaim(r.Context(), claim))
 	}
 	if r.Method == http.MethodHead {
@@ -256,7 +260,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(ww, r, err)
 	}
 	if claim != nil {
-		s.svc.FinishIdempotency(r.Context(), claim, capture.status, capture.body.Bytes(), route.Secret)
+		s.svc.FinishIdempotency(r.Context(), claim, rec.status, rec.capture.Bytes(), route.Secret)
 	}
 	if mutating(r.Method) && c.actor.Account != nil && (rec.status == http.StatusForbidden || rec.status == http.StatusNotFound) {
 		target := c.params["sub_auth_id"]
