@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	sb "github.com/switchboard-voice/switchboard"
 )
@@ -244,6 +245,8 @@ func (s *Service) DevAdvanceClock(ctx context.Context, actor sb.Actor, seconds i
 		return sb.Invalid("seconds", sb.FieldOutOfRange, "must be between 1 and 31536000")
 	}
 	s.clock.Advance(secondsDuration(seconds))
+	s.recordAudit(ctx, auditRecord(actor, s.clock.Now(), "", "admin.dev.clock_advance", "", "", sb.OutcomeSuccess, 200,
+		map[string]sb.Change{"offset_seconds": {Before: int64((s.clock.Offset() - secondsDuration(seconds)) / time.Second), After: int64(s.clock.Offset() / time.Second)}}, nil))
 	s.deliverAll(ctx) // webhook retries that became due run before the answer
 	return nil
 }
@@ -254,6 +257,7 @@ func (s *Service) DevResetClock(ctx context.Context, actor sb.Actor) error {
 		return err
 	}
 	s.clock.Reset()
+	s.recordAudit(ctx, auditRecord(actor, s.clock.Now(), "", "admin.dev.clock_reset", "", "", sb.OutcomeSuccess, 200, nil, nil))
 	return nil
 }
 
