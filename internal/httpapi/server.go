@@ -184,8 +184,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, rid))
 	rec := &statusRecorder{ResponseWriter: w}
 	routeName := "unmatched"
+	var claim *app.Claim
 	defer func() {
 		if p := recover(); p != nil {
+			if claim != nil && claim != replayed {
+				s.svc.FinishIdempotency(r.Context(), claim, http.StatusInternalServerError, nil, false) // release the key
+			}
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
@@ -237,7 +241,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(sb.WithActor(r.Context(), c.actor))
-	claim, err := s.idempotency(rec, r, c)
+	var err error
+	claim, err = s.idempotency(rec, r, c)
 	if err != nil || claim == replayed {
 		if err != nil {
 			s.writeError(rec, r, err)
