@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL cluster on a free 127.0.0.1 port, as the
-# `postgres` user, and prints its DSN on stdout. Stop it with
+# `postgres` user, and prints its DSN on stdout. When SWITCHBOARD_PG_DIR_FILE
+# names a file, the cluster's directory is written there. Stop it with
 #   scripts/pg-throwaway.sh stop <dir>
 # Requires Debian's `postgresql` package (initdb, pg_ctl). Used by .ci/run
 # and by developers who want the PostgreSQL half of the test suite:
@@ -30,7 +31,7 @@ for port in $(seq 55432 55532); do
   if runuser -u postgres -- "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
       -o "-p $port -h 127.0.0.1 -k $dir -c fsync=off -c max_connections=200" start >/dev/null 2>&1; then
     runuser -u postgres -- "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres switchboard_test
-    echo "$dir" >"$dir/dir"
+    if [ -n "${SWITCHBOARD_PG_DIR_FILE:-}" ]; then echo "$dir" >"$SWITCHBOARD_PG_DIR_FILE"; fi
     echo "postgres://postgres@127.0.0.1:$port/switchboard_test?sslmode=disable"
     exit 0
   fi
