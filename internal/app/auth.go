@@ -171,7 +171,7 @@ func (s *Service) accountByEmail(ctx context.Context, email string) (*sb.Account
 // Refresh exchanges a refresh JWT, once, for a new pair.
 // Errors: unauthorized (not a refresh token, reused, deleted account),
 // token_expired, account_inactive.
-func (s *Service) Refresh(ctx context.Context, refreshJWT string) (*LoginResult, error) {
+func (s *Service) Refresh(ctx context.Context, actor sb.Actor, refreshJWT string) (*LoginResult, error) {
 	now := s.clock.Now()
 	claims, err := sb.ParseJWT(s.key, refreshJWT, now)
 	if err != nil {
@@ -181,7 +181,7 @@ func (s *Service) Refresh(ctx context.Context, refreshJWT string) (*LoginResult,
 		return nil, errUnauthorized
 	}
 	var a *sb.Account
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, actor, func(tx Tx, fx *effects) error {
 		var err error
 		if a, err = tx.AccountByAuthID(ctx, claims.Subject); err != nil {
 			return err
@@ -193,7 +193,12 @@ func (s *Service) Refresh(ctx context.Context, refreshJWT string) (*LoginResult,
 		if sb.ErrorCode(err) == sb.EAlreadyExists {
 			return sb.Errorf(sb.EUnauthorized, "refresh token already used")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		fx.actor.Kind, fx.actor.Account = sb.ActorAccount, a
+		fx.audit(a.TenantAuthID(), "auth.refresh", "account", a.AuthID, 200, nil)
+		return nil
 	})
 	if err != nil {
 		return nil, authFailure(err)

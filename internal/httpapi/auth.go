@@ -43,7 +43,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, c *call) error 
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return s.authFailed(r, c, sb.Errorf(sb.EUnauthorized, "a refresh token is required as Authorization: Bearer"))
 	}
-	res, err := s.svc.Refresh(r.Context(), strings.TrimSpace(tok))
+	res, err := s.svc.Refresh(r.Context(), c.actor, strings.TrimSpace(tok))
 	if err != nil {
 		return s.authFailed(r, c, err)
 	}

@@ -75,6 +75,18 @@ type call struct {
 
 func (c *call) param(name string) string { return c.params[name] }
 
+// target is the most specific object the path names: its last parameter,
+// as the caller sent it (audit records of refused requests, §10.1).
+func (c *call) target() string {
+	segs := splitPath(c.route.Path)
+	for i := len(segs) - 1; i >= 0; i-- {
+		if isParam(segs[i]) {
+			return c.params[segs[i][1:len(segs[i])-1]]
+		}
+	}
+	return ""
+}
+
 // Deps are the server's collaborators.
 type Deps struct {
 	Service *app.Service
@@ -268,11 +280,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.svc.FinishIdempotency(r.Context(), claim, rec.status, rec.capture.Bytes(), route.Secret)
 	}
 	if mutating(r.Method) && c.actor.Account != nil && (rec.status == http.StatusForbidden || rec.status == http.StatusNotFound) {
-		target := c.params["sub_auth_id"]
-		if target == "" {
-			target = c.params["auth_id"]
-		}
-		s.svc.RecordDenied(r.Context(), c.actor, route.Action, route.TargetType, target, rec.status, sb.ErrorCode(err))
+		s.svc.RecordDenied(r.Context(), c.actor, route.Action, route.TargetType, c.target(), rec.status, sb.ErrorCode(err))
 	}
 }
 

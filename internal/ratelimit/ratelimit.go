@@ -71,18 +71,17 @@ func (a *Accounts) Take(authID string, perMinute int, now time.Time) Decision {
 	tokens := b.lim.TokensAt(now)
 	d.Remaining = int(math.Max(0, math.Floor(tokens)))
 	rps := float64(perMinute) / 60
-	d.Reset = int(math.Ceil((float64(perMinute) - tokens) / rps))
-	if d.Reset < 0 {
-		d.Reset = 0
-	}
+	d.Reset = max(ceilSeconds((float64(perMinute)-tokens)/rps), 0)
 	if !d.Allowed {
-		d.RetryAfter = int(math.Ceil((1 - tokens) / rps))
-		if d.RetryAfter < 1 {
-			d.RetryAfter = 1
-		}
+		d.RetryAfter = max(ceilSeconds((1-tokens)/rps), 1)
 	}
 	return d
 }
+
+// ceilSeconds rounds up to whole seconds after rounding to microseconds,
+// so that float noise on an exact whole second (rate/60 is not exact in
+// binary) does not add a second.
+func ceilSeconds(s float64) int { return int(math.Ceil(math.Round(s*1e6) / 1e6)) }
 
 func perSecond(perMinute int) rate.Limit { return rate.Limit(float64(perMinute) / 60) }
 
