@@ -15,8 +15,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/switchboard-voice/switchboard/internal/app"
-	"github.com/switchboard-voice/switchboard/internal/httpapi"
 	"github.com/switchboard-voice/switchboard/internal/sqlstore"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
@@ -41,42 +39,11 @@ type hookEnv struct {
 // as cmd/switchboard sets them.
 func newHookEnv(t *testing.T, dsn string, opts hookOpts) *hookEnv {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("sqlstore.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	key, err := app.LoadServerKey(ctx, db, "")
-	if err != nil {
-		t.Fatalf("LoadServerKey: %v", err)
-	}
 	insecure := !opts.StrictURLs
-	clk := &fakeClock{now: clockStart}
-	cfg := app.Config{
-		Dev:                opts.Dev,
-		Sender:             webhook.NewSender(true),
-		ValidateWebhookURL: func(raw string) error { return webhook.ValidateURL(raw, insecure) },
-	}
-	svc := app.New(db, app.NewClock(clk.Now), key, cfg, nil)
-	boot, err := svc.Bootstrap(ctx)
-	if err != nil || boot == nil {
-		t.Fatalf("Bootstrap: %v, %v", boot, err)
-	}
-	adminToken := ""
-	if opts.Admin {
-		adminToken = testAdminToken
-	}
-	api := httpapi.NewServer(httpapi.Deps{Service: svc, AdminToken: adminToken, Version: "test", Commit: "test"})
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	e := &env{t: t, dsn: dsn, db: db, key: key, svc: svc, api: api, srv: srv, clock: clk,
-		main:   account{AuthID: boot.Account.AuthID, Token: boot.AuthToken},
-		mainID: itoa(boot.Account.ID), admin: adminToken}
-	return &hookEnv{env: e, secret: boot.WebhookSecret}
+	opts.Config.Sender = webhook.NewSender(true)
+	opts.Config.ValidateWebhookURL = func(raw string) error { return webhook.ValidateURL(raw, insecure) }
+	e := newEnv(t, dsn, opts.envOpts)
+	return &hookEnv{env: e, secret: e.mainSecret}
 }
 
 // deliver runs delivery passes until nothing due is left, without moving

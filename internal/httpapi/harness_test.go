@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -60,6 +61,11 @@ type envOpts struct {
 	Admin bool
 	// Dev enables dev mode (the dev helpers also need Admin).
 	Dev bool
+	// Config is the rest of the service configuration (Sender,
+	// ValidateWebhookURL); Dev above wins over Config.Dev.
+	Config app.Config
+	// Log receives the service's and the handler's logs; nil discards them.
+	Log *slog.Logger
 }
 
 // account is a credential pair of an account.
@@ -80,6 +86,8 @@ type env struct {
 	clock *fakeClock
 	// main is the bootstrap main account.
 	main account
+	// mainSecret is its webhook signing secret.
+	mainSecret string
 	// mainID is its numeric id.
 	mainID string
 	admin  string
@@ -90,20 +98,15 @@ type env struct {
 func newEnv(t *testing.T, dsn string, opts envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatalf("sqlstore.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() }) // idempotent: a test may close it first
-	if _, _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
+	db := openDB(t, dsn)
 	key, err := app.LoadServerKey(ctx, db, "")
 	if err != nil {
 		t.Fatalf("LoadServerKey: %v", err)
 	}
 	clk := &fakeClock{now: clockStart}
-	svc := app.New(db, app.NewClock(clk.Now), key, app.Config{Dev: opts.Dev}, nil)
+	cfg := opts.Config
+	cfg.Dev = opts.Dev
+	svc := app.New(db, app.NewClock(clk.Now), key, cfg, opts.Log)
 	boot, err := svc.Bootstrap(ctx)
 	if err != nil || boot == nil {
 		t.Fatalf("Bootstrap: %v, %v", boot, err)
@@ -112,12 +115,28 @@ func newEnv(t *testing.T, dsn string, opts envOpts) *env {
 	if opts.Admin {
 		adminToken = testAdminToken
 	}
-	api := httpapi.NewServer(httpapi.Deps{Service: svc, AdminToken: adminToken, Version: "test", Commit: "test"})
+	api := httpapi.NewServer(httpapi.Deps{Service: svc, Log: opts.Log, AdminToken: adminToken, Version: "test", Commit: "test"})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return &env{t: t, dsn: dsn, db: db, key: key, svc: svc, api: api, srv: srv, clock: clk,
-		main:   account{AuthID: boot.Account.AuthID, Token: boot.AuthToken},
+		main: account{AuthID: boot.Account.AuthID, Token: boot.AuthToken}, mainSecret: boot.WebhookSecret,
 		mainID: itoa(boot.Account.ID), admin: adminToken}
+}
+
+// openDB opens and migrates the database at dsn and closes it when the
+// test ends (closing it earlier in the test is fine).
+func openDB(t *testing.T, dsn string) *sqlstore.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("sqlstore.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return db
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
