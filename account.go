@@ -199,6 +199,19 @@ func checkEmail(v *Validation, email *string) {
 	}
 }
 
+// checkContactUpdate validates the name, email and phone of an update.
+func checkContactUpdate(v *Validation, name Opt[string], email, phone Opt[*string]) {
+	if name.Set {
+		checkName(v, "name", name.V)
+	}
+	if email.Set {
+		checkEmail(v, email.V)
+	}
+	if phone.Set {
+		checkPhone(v, phone.V)
+	}
+}
+
 func checkPhone(v *Validation, phone *string) {
 	if phone != nil && !ValidE164(*phone) {
 		v.Add("phone", FieldInvalidFormat, "must be an E.164 number such as +14155550100")

@@ -109,15 +109,7 @@ type MainAccountUpdate struct {
 // Validate checks the set fields against the current record.
 func (u *MainAccountUpdate) Validate(cur *Account) error {
 	var v Validation
-	if u.Name.Set {
-		checkName(&v, "name", u.Name.V)
-	}
-	if u.Email.Set {
-		checkEmail(&v, u.Email.V)
-	}
-	if u.Phone.Set {
-		checkPhone(&v, u.Phone.V)
-	}
+	checkContactUpdate(&v, u.Name, u.Email, u.Phone)
 	if u.Password.Set {
 		checkPassword(&v, u.Password.V)
 	}

@@ -109,15 +109,7 @@ type SubAccountUpdate struct {
 // Validate checks the fields that are set, against the current record.
 func (u *SubAccountUpdate) Validate(cur *Account) error {
 	var v Validation
-	if u.Name.Set {
-		checkName(&v, "name", u.Name.V)
-	}
-	if u.Email.Set {
-		checkEmail(&v, u.Email.V)
-	}
-	if u.Phone.Set {
-		checkPhone(&v, u.Phone.V)
-	}
+	checkContactUpdate(&v, u.Name, u.Email, u.Phone)
 	if u.Description.Set && u.Description.V != nil && len([]rune(*u.Description.V)) > MaxDescriptionLen {
 		v.Add("description", FieldTooLong, "must be at most 1000 characters")
 	}

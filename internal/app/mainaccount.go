@@ -269,14 +269,5 @@ func mainChanges(before, after *sb.Account, changed []string) map[string]sb.Chan
 			"rate_limit": a.RateLimit, "max_sub_accounts": a.MaxSubAccounts,
 			"low_balance_threshold": a.LowBalanceThreshold, "pricing": a.Pricing}
 	}
-	b, a := values(before), values(after)
-	out := make(map[string]sb.Change, len(changed))
-	for _, k := range changed {
-		if k == "password" {
-			out[k] = sb.Change{Before: sb.RedactedToken, After: sb.RedactedToken}
-			continue
-		}
-		out[k] = sb.Change{Before: b[k], After: a[k]}
-	}
-	return out
+	return changeSet(values(before), values(after), changed)
 }

@@ -298,17 +298,22 @@ func (s *Service) RotateSubAccountToken(ctx context.Context, actor sb.Actor, pat
 	return res, err
 }
 
-// viewChanges lists before/after values of the changed keys; secrets are
-// recorded as changed without their values.
+// viewChanges lists before/after values of the changed keys of a
+// sub-account.
 func viewChanges(before, after sb.SubAccountView, changed []string) map[string]sb.Change {
-	b, a := viewMap(before), viewMap(after)
+	return changeSet(viewMap(before), viewMap(after), changed)
+}
+
+// changeSet picks the changed keys out of before/after values; the password
+// is recorded as changed without its values.
+func changeSet(before, after map[string]any, changed []string) map[string]sb.Change {
 	out := make(map[string]sb.Change, len(changed))
 	for _, k := range changed {
 		if k == "password" {
 			out[k] = sb.Change{Before: sb.RedactedToken, After: sb.RedactedToken}
 			continue
 		}
-		out[k] = sb.Change{Before: b[k], After: a[k]}
+		out[k] = sb.Change{Before: before[k], After: after[k]}
 	}
 	return out
 }

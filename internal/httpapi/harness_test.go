@@ -213,6 +213,17 @@ func (e *env) do(t *testing.T, method, path string, body bodyArg, opts ...reqOpt
 // doURL sends one request to base+path.
 func doURL(t *testing.T, base, method, path string, body bodyArg, opts ...reqOpt) *resp {
 	t.Helper()
+	client := &http.Client{
+		Timeout: 30 * time.Second,
+		// A redirect is a failure of §0.5: surface it instead of following.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return doWith(t, client, base, method, path, body, opts...)
+}
+
+// doWith sends one request with client and decodes the answer.
+func doWith(t *testing.T, client *http.Client, base, method, path string, body bodyArg, opts ...reqOpt) *resp {
+	t.Helper()
 	var rdr io.Reader
 	if body.set {
 		if body.chunked {
@@ -230,11 +241,6 @@ func doURL(t *testing.T, base, method, path string, body bodyArg, opts ...reqOpt
 	}
 	for _, o := range opts {
 		o(req)
-	}
-	client := &http.Client{
-		Timeout: 30 * time.Second,
-		// A redirect is a failure of §0.5: surface it instead of following.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	res, err := client.Do(req)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -252,45 +251,11 @@ func (a *secAddrRotator) client() *http.Client {
 	return a.c
 }
 
-// secDoWith sends one request with client and decodes the answer (like doURL).
-func secDoWith(t *testing.T, client *http.Client, base, method, path string, body bodyArg, opts ...reqOpt) *resp {
-	t.Helper()
-	var rdr io.Reader
-	if body.set {
-		rdr = bytes.NewReader(body.raw)
-	}
-	req, err := http.NewRequest(method, base+path, rdr)
-	if err != nil {
-		t.Fatalf("NewRequest %s %s: %v", method, path, err)
-	}
-	if body.set && body.ct != "" {
-		req.Header.Set("Content-Type", body.ct)
-	}
-	for _, o := range opts {
-		o(req)
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	r := &resp{Status: res.StatusCode, Header: res.Header, Body: raw}
-	var obj map[string]any
-	if json.Unmarshal(raw, &obj) == nil {
-		r.Obj = obj
-	}
-	return r
-}
-
 // secAuthFails asserts that a credential is refused (401), from a fresh
 // address so that the refusal does not count against the test's own IP.
 func (e *env) secAuthFails(t *testing.T, what string, opts ...reqOpt) {
 	t.Helper()
-	r := secDoWith(t, secLoopbackClient(), e.srv.URL, "GET", "/api/v1/auth/me", noBody, opts...)
+	r := doWith(t, secLoopbackClient(), e.srv.URL, "GET", "/api/v1/auth/me", noBody, opts...)
 	if r.Status != http.StatusUnauthorized {
 		t.Errorf("%s: /auth/me answered %d, want 401 (the credential must not authenticate); body %s", what, r.Status, r.Body)
 	}
@@ -299,7 +264,7 @@ func (e *env) secAuthFails(t *testing.T, what string, opts ...reqOpt) {
 // secAuthAs asserts that a credential authenticates as authID.
 func (e *env) secAuthAs(t *testing.T, what, authID string, opts ...reqOpt) {
 	t.Helper()
-	r := secDoWith(t, secLoopbackClient(), e.srv.URL, "GET", "/api/v1/auth/me", noBody, opts...)
+	r := doWith(t, secLoopbackClient(), e.srv.URL, "GET", "/api/v1/auth/me", noBody, opts...)
 	if r.Status != http.StatusOK || r.str("auth_id") != authID {
 		t.Errorf("%s: /auth/me answered %d auth_id %q, want 200 %s; body %s", what, r.Status, r.str("auth_id"), authID, r.Body)
 	}

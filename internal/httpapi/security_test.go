@@ -515,7 +515,7 @@ func TestCrossTenantMatrix(t *testing.T) {
 						}
 						scheme, opt := c.cred()
 						what := fmt.Sprintf("%s %s as %s (%s)", method, p, c.name, scheme)
-						r := secDoWith(t, rot.client(), e.srv.URL, method, p, body, opt)
+						r := doWith(t, rot.client(), e.srv.URL, method, p, body, opt)
 						requests++
 						routesCovered[key] = true
 						routeMethodsCovered[method+" "+rt.Path] = true
@@ -551,7 +551,7 @@ func TestCrossTenantMatrix(t *testing.T) {
 			for _, c := range []*secCaller{anon, forged, w.B, w.B1, w.A2} {
 				scheme, opt := c.cred()
 				what := fmt.Sprintf("%s %s with A's Idempotency-Key %q as %s (%s)", kr.method, kr.path, kr.key, c.name, scheme)
-				r := secDoWith(t, rot.client(), e.srv.URL, kr.method, kr.path, rawBody(string(kr.body), "application/json"), opt,
+				r := doWith(t, rot.client(), e.srv.URL, kr.method, kr.path, rawBody(string(kr.body), "application/json"), opt,
 					hdr("Idempotency-Key", kr.key))
 				replays++
 				status, code, _ := secCrossExpect(httpapi.RoleParent, c, e.svc.Dev())
@@ -1508,7 +1508,7 @@ func TestIdempotencyConcurrency(t *testing.T) {
 			json.Unmarshal(b, &rot)
 			tok := str(rot, "auth_token")
 			tokens[tok] = true
-			if r := secDoWith(t, secLoopbackClient(), e.srv.URL, "GET", "/api/v1/auth/me", noBody, pair(account{target.AuthID, tok})); r.Status == 200 {
+			if r := doWith(t, secLoopbackClient(), e.srv.URL, "GET", "/api/v1/auth/me", noBody, pair(account{target.AuthID, tok})); r.Status == 200 {
 				working++
 			}
 		}
