@@ -47,7 +47,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return s.authFailed(r, c, err)
 	}
-	writeJSON(w, http.StatusOK, tokenPairJSON(res))
+	writeJSON(w, http.StatusOK, res.TokenPair) // exactly the pair (§1.4)
 	return nil
 }
 

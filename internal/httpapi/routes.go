@@ -26,7 +26,7 @@ func (s *Server) routeTable() []*Route {
 		{Method: post, Path: "/api/v1/auth/login", Role: RolePublic, Name: "login", Summary: "Exchange email and password for a JWT pair",
 			handle: s.login, Action: "auth.login", Secret: true, Doc: doc("Login", "LoginResponse", 200)},
 		{Method: post, Path: "/api/v1/auth/refresh", Role: RoleRefresh, Name: "refresh", Summary: "Exchange a refresh JWT (once) for a new pair",
-			handle: s.refresh, Action: "auth.refresh", Secret: true, Doc: doc("", "LoginResponse", 200)},
+			handle: s.refresh, Action: "auth.refresh", Secret: true, Doc: doc("", "TokenPair", 200)},
 		{Method: get, Path: "/api/v1/auth/me", Role: RoleAny, Name: "me", Summary: "The calling account",
 			handle: s.me, Doc: doc("", "Me", 200)},
 		{Method: post, Path: "/api/v1/auth-token/rotate", Role: RoleMainSelf, Name: "rotateOwnToken", Summary: "Rotate the main account's own auth token",
