@@ -65,6 +65,13 @@ func (s *Service) CreateSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 	token := sb.NewAuthToken()
 	var created *sb.Account
 	err = s.update(ctx, actor, func(tx Tx, fx *effects) error {
+		// Drawing the id first takes the sequence's row lock, which every
+		// account creation needs: the count below then sees every creation
+		// committed before, so concurrent creates cannot overshoot the quota.
+		id, err := tx.NextAccountID(ctx)
+		if err != nil {
+			return err
+		}
 		parent, err := tx.MainAccount(ctx, caller.AuthID)
 		if err != nil {
 			return err
@@ -73,10 +80,7 @@ func (s *Service) CreateSubAccount(ctx context.Context, actor sb.Actor, pathAuth
 			return sb.Errorf(sb.EQuotaExceeded, "max_sub_accounts (%d) reached", parent.MaxSubAccounts)
 		}
 		a := in.NewSubAccount(parent, now)
-		a.PasswordHash = pwHash
-		if a.ID, err = tx.NextAccountID(ctx); err != nil {
-			return err
-		}
+		a.ID, a.PasswordHash = id, pwHash
 		a.APIID = sb.NewUUID()
 		a.AuthID = sb.NewSubAuthID()
 		if err := tx.InsertAccount(ctx, NewAccount{Account: a, TokenHash: sb.HashToken(s.key, token)}); err != nil {
