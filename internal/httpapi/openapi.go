@@ -619,7 +619,7 @@ func routeTag(r *Route) string {
 		return "sub-accounts"
 	}
 	if segs := splitPath(r.Path); len(segs) > familySegment {
-		return lower(segs[familySegment])
+		return strings.ToLower(segs[familySegment])
 	}
 	return "other"
 }
@@ -943,7 +943,7 @@ func generateOpenAPI(routes []*Route, version string) ([]byte, error) {
 			item = map[string]*oaOperation{}
 			doc.Paths[r.Path] = item
 		}
-		method := lower(r.Method)
+		method := strings.ToLower(r.Method)
 		if item[method] != nil {
 			return nil, fmt.Errorf("openapi: duplicate route %s %s", r.Method, r.Path)
 		}
@@ -1138,16 +1138,6 @@ func resolvePointer(root map[string]any, ptr string) any {
 		}
 	}
 	return cur
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i := range b {
-		if b[i] >= 'A' && b[i] <= 'Z' {
-			b[i] += 32
-		}
-	}
-	return string(b)
 }
 
 // OpenAPIDocument returns the document that GET /openapi.json serves.
