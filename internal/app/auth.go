@@ -35,11 +35,7 @@ func (s *Service) Authenticate(ctx context.Context, c Credentials) (*sb.Account,
 			return nil, errUnauthorized
 		}
 		err := s.store.View(ctx, func(tx Tx) error {
-			a, err := tx.AccountByAuthID(ctx, c.AuthID)
-			if err != nil {
-				return err
-			}
-			toks, err := tx.LiveTokens(ctx, a.ID, now)
+			a, toks, err := tx.Credentials(ctx, c.AuthID, now)
 			if err != nil {
 				return err
 			}

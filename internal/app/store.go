@@ -137,6 +137,10 @@ type Tx interface {
 	// Errors: not_found.
 	TouchLastUsed(ctx context.Context, accountID int64, at time.Time) error
 
+	// Credentials returns a live account (as AccountByAuthID) and its live
+	// tokens (as LiveTokens) in one round trip: the authentication path.
+	// Errors: not_found.
+	Credentials(ctx context.Context, authID string, now time.Time) (*sb.Account, []sb.StoredToken, error)
 	// LiveTokens returns the account's stored tokens whose grace has not
 	// ended at now (the current one has ExpiresAt nil).
 	LiveTokens(ctx context.Context, accountID int64, now time.Time) ([]sb.StoredToken, error)

@@ -28,7 +28,8 @@ const accountJoin = ` FROM accounts a LEFT JOIN accounts p ON p.id = a.parent_id
 // selectAccount is the SELECT … FROM of every account read; sub-account
 // counts are only computed for main-account reads that report them.
 var (
-	selectAccount          = `SELECT ` + accountColumns + `, 0` + accountJoin
+	selectAccountCols      = `SELECT ` + accountColumns + `, 0`
+	selectAccount          = selectAccountCols + accountJoin
 	selectAccountWithCount = `SELECT ` + accountColumns +
 		`, (SELECT COUNT(*) FROM accounts s WHERE s.parent_id = a.id AND s.deleted_at IS NULL)` + accountJoin
 )
@@ -38,18 +39,20 @@ const newestFirst = ` ORDER BY a.created_at DESC, a.id DESC`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanAccount(r rowScanner) (*sb.Account, error) {
+// scanAccount reads the columns of selectAccount, then extra destinations
+// for any columns a query appends.
+func scanAccount(r rowScanner, extra ...any) (*sb.Account, error) {
 	var (
 		a           sb.Account
 		permissions sql.NullString
 		pricing     string
 	)
-	err := r.Scan(&a.ID, &a.APIID, &a.AuthID, &a.ParentID, &a.ParentAuthID,
+	err := r.Scan(append([]any{&a.ID, &a.APIID, &a.AuthID, &a.ParentID, &a.ParentAuthID,
 		&a.Name, &a.Email, &a.Phone, &a.Description, &permissions, &a.RateLimit, &a.Enabled,
 		&a.ParentEnabled, &a.EmailVerified, &a.KYCMode, &a.BusinessType,
 		&a.KYCCallsBlocked, &a.Currency, &a.MaxSubAccounts, &a.LowBalanceThreshold, &pricing,
 		&a.PasswordHash, &a.Version, timeDest{&a.CreatedAt}, timeDest{&a.UpdatedAt},
-		nullTimeDest{&a.LastUsed}, nullTimeDest{&a.DeletedAt}, &a.SubAccountCount)
+		nullTimeDest{&a.LastUsed}, nullTimeDest{&a.DeletedAt}, &a.SubAccountCount}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

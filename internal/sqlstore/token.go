@@ -38,6 +38,45 @@ func (t *tx) LiveTokens(ctx context.Context, accountID int64, now time.Time) ([]
 	return tokens, t.d.wrap("live tokens", rows.Err())
 }
 
+// Credentials reads a live account and its live tokens in one query: the
+// account LEFT JOIN its tokens gives one row per token (one row with NULL
+// token columns when none is live). Errors: not_found.
+func (t *tx) Credentials(ctx context.Context, authID string, now time.Time) (*sb.Account, []sb.StoredToken, error) {
+	rows, err := t.query(ctx, "credentials", selectAccountCols+`, tk.hash, tk.expires_at`+accountJoin+`
+		LEFT JOIN auth_tokens tk ON tk.account_id = a.id AND (tk.expires_at IS NULL OR tk.expires_at > ?)
+		WHERE a.auth_id = ? AND a.deleted_at IS NULL
+		ORDER BY CASE WHEN tk.expires_at IS NULL THEN 0 ELSE 1 END, tk.expires_at DESC`,
+		t.d.timeArg(now), authID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var (
+		acct   *sb.Account
+		tokens []sb.StoredToken
+	)
+	for rows.Next() {
+		var tok sb.StoredToken
+		a, err := scanAccount(rows, &tok.Hash, nullTimeDest{&tok.ExpiresAt})
+		if err != nil {
+			return nil, nil, t.d.wrap("credentials", err)
+		}
+		if acct == nil {
+			acct = a
+		}
+		if tok.Hash != nil {
+			tokens = append(tokens, tok)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, t.d.wrap("credentials", err)
+	}
+	if acct == nil {
+		return nil, nil, sb.Errorf(sb.ENotFound, "account not found")
+	}
+	return acct, tokens, nil
+}
+
 // RotateToken makes r.NewHash current: tokens still in an earlier grace are
 // removed, the current one is removed (no grace) or given its expiry, and
 // the new hash is inserted. Errors: not_found when the account is unknown

@@ -794,30 +794,59 @@ func testTokens(t *testing.T, s app.Store) {
 		})
 	}
 	h0, h1, h2, h3 := tokenHash(m), hash("h1"), hash("h2"), hash("h3")
-	wantEqual(t, "first token", liveTokens(t, s, m.ID, t0), []sb.StoredToken{{Hash: h0}})
+	// wantTokens checks LiveTokens and Credentials (the one-query read of
+	// the authentication path) against want.
+	wantTokens := func(label string, now time.Time, want []sb.StoredToken) {
+		t.Helper()
+		wantEqual(t, label, liveTokens(t, s, m.ID, now), want)
+		type creds struct {
+			Account *sb.Account
+			Tokens  []sb.StoredToken
+		}
+		got := mustRead(t, s, func(tx app.Tx) (creds, error) {
+			a, toks, err := tx.Credentials(ctx, m.AuthID, now)
+			return creds{a, toks}, err
+		})
+		byID := mustRead(t, s, func(tx app.Tx) (*sb.Account, error) { return tx.AccountByAuthID(ctx, m.AuthID) })
+		wantEqual(t, label+" (Credentials)", got, creds{byID, want})
+	}
+	wantTokens("first token", t0, []sb.StoredToken{{Hash: h0}})
 
 	// Rotation with grace: both work until the grace ends.
 	exp1 := sb.NormalizeTime(t0.Add(24 * time.Hour))
 	rotate(h1, &exp1)
 	inGrace := []sb.StoredToken{{Hash: h1}, {Hash: h0, ExpiresAt: &exp1}}
-	wantEqual(t, "tokens in grace", liveTokens(t, s, m.ID, t0), inGrace)
+	wantTokens("tokens in grace", t0, inGrace)
 	wantEqual(t, "tokens 1µs before the grace ends", liveTokens(t, s, m.ID, exp1.Add(-time.Microsecond)), inGrace)
-	wantEqual(t, "tokens when the grace ends", liveTokens(t, s, m.ID, exp1), []sb.StoredToken{{Hash: h1}})
+	wantTokens("tokens when the grace ends", exp1, []sb.StoredToken{{Hash: h1}})
 
 	// Rotating again during the grace ends the older token at once.
 	now := t0.Add(time.Hour)
 	exp2 := sb.NormalizeTime(now.Add(time.Hour))
 	rotate(h2, &exp2)
-	wantEqual(t, "tokens after second rotation", liveTokens(t, s, m.ID, now), []sb.StoredToken{{Hash: h2}, {Hash: h1, ExpiresAt: &exp2}})
+	wantTokens("tokens after second rotation", now, []sb.StoredToken{{Hash: h2}, {Hash: h1, ExpiresAt: &exp2}})
 
 	// Without grace only the new token is left.
 	rotate(h3, nil)
-	wantEqual(t, "tokens after rotation without grace", liveTokens(t, s, m.ID, now), []sb.StoredToken{{Hash: h3}})
+	wantTokens("tokens after rotation without grace", now, []sb.StoredToken{{Hash: h3}})
 
 	// Other accounts are untouched.
 	wantEqual(t, "other account's tokens", liveTokens(t, s, other.ID, now), []sb.StoredToken{{Hash: tokenHash(other)}})
 	if got := liveTokens(t, s, 999_999_999, now); len(got) != 0 {
 		t.Fatalf("tokens of an unknown account: %+v", got)
+	}
+	_, err := read(t, s, func(tx app.Tx) (*sb.Account, error) {
+		a, _, err := tx.Credentials(ctx, "MA_UNKNOWN0", now)
+		return a, err
+	})
+	wantCode(t, err, sb.ENotFound)
+	// A sub-account reads with its parent's enabled flag, like AccountByAuthID.
+	sub := insert(t, s, newSub(m, "Sub", nil, t0), nil)
+	var a *sb.Account
+	var toks []sb.StoredToken
+	err = s.View(ctx, func(tx app.Tx) (err error) { a, toks, err = tx.Credentials(ctx, sub.AuthID, now); return err })
+	if err != nil || a.ParentAuthID != m.AuthID || !a.ParentEnabled || len(toks) != 1 {
+		t.Fatalf("Credentials(sub) = %+v, %d tokens, %v", a, len(toks), err)
 	}
 }
 
