@@ -34,11 +34,11 @@ func (s *Server) createMainAccount(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/admin/accounts/"+res.Account.AuthID)
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"account":          mainAccountJSON(res.Account),
-		"auth_credentials": map[string]string{"auth_id": res.Account.AuthID, "auth_token": res.AuthToken},
-		"webhook_secret":   res.WebhookSecret,
-	})
+	writeJSON(w, http.StatusCreated, kv(
+		"account", mainAccountJSON(res.Account),
+		"auth_credentials", kv("auth_id", res.Account.AuthID, "auth_token", res.AuthToken),
+		"webhook_secret", res.WebhookSecret,
+	))
 	return nil
 }
 
@@ -63,7 +63,7 @@ func (s *Server) listMainAccounts(w http.ResponseWriter, r *http.Request, c *cal
 	for _, a := range res.Items {
 		items = append(items, mainAccountJSON(a))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": items, "total": res.Total, "page": p.Page, "size": p.Size})
+	writeJSON(w, http.StatusOK, kv("accounts", items, "total", res.Total, "page", p.Page, "size", p.Size))
 	return nil
 }
 
@@ -132,16 +132,16 @@ func (s *Server) devReset(w http.ResponseWriter, r *http.Request, c *call) error
 	}
 	var bootstrap any
 	if res.Bootstrap != nil {
-		bootstrap = map[string]string{"auth_id": res.Bootstrap.Account.AuthID, "auth_token": res.Bootstrap.AuthToken,
-			"webhook_secret": res.Bootstrap.WebhookSecret}
+		bootstrap = kv("auth_id", res.Bootstrap.Account.AuthID, "auth_token", res.Bootstrap.AuthToken,
+			"webhook_secret", res.Bootstrap.WebhookSecret)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "reset", "bootstrap": bootstrap})
+	writeJSON(w, http.StatusOK, kv("message", "reset", "bootstrap", bootstrap))
 	return nil
 }
 
-func (s *Server) clockJSON() map[string]any {
+func (s *Server) clockJSON() ordered {
 	clk := s.svc.Clock()
-	return map[string]any{"now": jsonTime(clk.Now()), "offset_seconds": int64(clk.Offset().Seconds())}
+	return kv("now", jsonTime(clk.Now()), "offset_seconds", int64(clk.Offset().Seconds()))
 }
 
 func (s *Server) devClock(w http.ResponseWriter, r *http.Request, c *call) error {

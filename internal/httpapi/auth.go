@@ -33,9 +33,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	return nil
 }
 
-func tokenPairJSON(res *app.LoginResult) map[string]any {
-	return map[string]any{"access_token": res.AccessToken, "refresh_token": res.RefreshToken,
-		"token_type": res.TokenType, "expires_in": res.ExpiresIn, "auth_id": res.AuthID}
+func tokenPairJSON(res *app.LoginResult) ordered {
+	return kv("access_token", res.AccessToken, "refresh_token", res.RefreshToken,
+		"token_type", res.TokenType, "expires_in", res.ExpiresIn, "auth_id", res.AuthID)
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 
 	sb "github.com/switchboard-voice/switchboard"
@@ -63,13 +65,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			msg = "internal error"
 		}
 	}
-	body := map[string]any{"api_id": sb.NewUUID(), "error": e.Code, "message": msg}
+	body := kv("api_id", sb.NewUUID(), "error", e.Code, "message", msg)
 	if e.Code == sb.EValidation {
 		details := e.Details
 		if details == nil {
 			details = []sb.FieldError{}
 		}
-		body["details"] = details
+		body = append(body, "details", details)
 	}
 	switch e.Code {
 	case sb.ERateLimited:
@@ -81,8 +83,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case sb.EUnavailable, sb.EIdempotencyInProgress:
 		w.Header().Set("Retry-After", "1")
 	default:
-		for k, v := range e.Extra {
-			body[k] = v
+		for _, k := range slices.Sorted(maps.Keys(e.Extra)) {
+			body = append(body, k, e.Extra[k])
 		}
 	}
 	writeJSON(w, status, body)

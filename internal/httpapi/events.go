@@ -50,12 +50,21 @@ func auditFilter(r *http.Request) (app.AuditFilter, error) {
 	return f, v.Err()
 }
 
-func auditJSON(p *app.AuditPage) map[string]any {
-	events := make([]map[string]any, 0, len(p.Records))
+// auditKeys is the order of an audit record's keys (CONTRACT §10.1).
+var auditKeys = []string{"id", "occurred_at", "request_id", "actor_type", "actor_id", "actor_role", "tenant_id",
+	"action", "target_type", "target_id", "outcome", "status_code", "source_ip", "changes", "reason", "prev_hash", "hash"}
+
+func auditJSON(p *app.AuditPage) ordered {
+	events := make([]ordered, 0, len(p.Records))
 	for _, r := range p.Records {
-		events = append(events, r.Object(true))
+		m := r.Object(true)
+		rec := make(ordered, 0, 2*len(auditKeys))
+		for _, k := range auditKeys {
+			rec = append(rec, k, m[k])
+		}
+		events = append(events, rec)
 	}
-	return map[string]any{"events": events, "next_cursor": p.NextCursor}
+	return kv("events", events, "next_cursor", p.NextCursor)
 }
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -94,12 +103,12 @@ func (s *Server) adminVerifyAudit(w http.ResponseWriter, r *http.Request, c *cal
 	if v.FirstBadID != nil {
 		bad = itoa(*v.FirstBadID)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"valid": v.Valid, "rows": v.Rows, "first_bad_id": bad})
+	writeJSON(w, http.StatusOK, kv("valid", v.Valid, "rows", v.Rows, "first_bad_id", bad))
 	return nil
 }
 
-func webhookJSON(v *app.WebhookView) map[string]any {
-	return map[string]any{"url": v.URL, "events": v.Events, "secret_hint": v.SecretHint}
+func webhookJSON(v *app.WebhookView) ordered {
+	return kv("url", v.URL, "events", v.Events, "secret_hint", v.SecretHint)
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -138,15 +147,15 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
-func deliveryJSON(d *sb.Delivery) map[string]any {
-	attempts := make([]map[string]any, 0, len(d.Attempts))
+func deliveryJSON(d *sb.Delivery) ordered {
+	attempts := make([]ordered, 0, len(d.Attempts))
 	for _, a := range d.Attempts {
-		attempts = append(attempts, map[string]any{"at": jsonTime(a.At), "status_code": a.StatusCode,
-			"error": a.Error, "duration_ms": a.DurationMS})
+		attempts = append(attempts, kv("at", jsonTime(a.At), "status_code", a.StatusCode, "error", a.Error,
+			"duration_ms", a.DurationMS))
 	}
-	return map[string]any{"id": d.ID, "event_id": d.EventID, "event": d.Event, "url": d.URL, "status": d.Status,
-		"attempts": attempts, "next_attempt_at": optTime(d.NextAttemptAt), "created_at": jsonTime(d.CreatedAt),
-		"updated_at": jsonTime(d.UpdatedAt)}
+	return kv("id", d.ID, "event_id", d.EventID, "event", d.Event, "url", d.URL, "status", d.Status,
+		"attempts", attempts, "next_attempt_at", optTime(d.NextAttemptAt), "created_at", jsonTime(d.CreatedAt),
+		"updated_at", jsonTime(d.UpdatedAt))
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -164,11 +173,11 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	items := make([]map[string]any, 0, len(res.Items))
+	items := make([]ordered, 0, len(res.Items))
 	for _, d := range res.Items {
 		items = append(items, deliveryJSON(d))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": items, "total": res.Total, "page": p.Page, "size": p.Size})
+	writeJSON(w, http.StatusOK, kv("deliveries", items, "total", res.Total, "page", p.Page, "size", p.Size))
 	return nil
 }
 

@@ -37,12 +37,12 @@ func (s *Server) createSubAccount(w http.ResponseWriter, r *http.Request, c *cal
 	a := res.Account
 	w.Header().Set("Location", "/api/v1/accounts/"+a.ParentAuthID+"/sub-accounts/"+a.AuthID)
 	w.Header().Set("ETag", app.ETag(a.Version))
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"message":          "Sub-account created successfully",
-		"sub_account":      subAccountJSON(a, res.AuthToken),
-		"auth_credentials": map[string]string{"auth_id": a.AuthID, "auth_token": res.AuthToken},
-		"tokens":           res.Tokens,
-	})
+	writeJSON(w, http.StatusCreated, kv(
+		"message", "Sub-account created successfully",
+		"sub_account", subAccountJSON(a, res.AuthToken),
+		"auth_credentials", kv("auth_id", a.AuthID, "auth_token", res.AuthToken),
+		"tokens", res.Tokens,
+	))
 	return nil
 }
 
@@ -66,7 +66,7 @@ func (s *Server) listSubAccounts(w http.ResponseWriter, r *http.Request, c *call
 	for _, a := range res.Items {
 		items = append(items, subAccountJSON(a, ""))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sub_accounts": items, "total": res.Total, "page": p.Page, "size": p.Size})
+	writeJSON(w, http.StatusOK, kv("sub_accounts", items, "total", res.Total, "page", p.Page, "size", p.Size))
 	return nil
 }
 

@@ -86,23 +86,21 @@ func meJSON(a *sb.Account) meView {
 }
 
 // rotationJSON is the §1.3 response.
-func rotationJSON(r *app.RotationResult) map[string]any {
-	return map[string]any{"message": "Auth token rotated", "auth_id": r.AuthID, "auth_token": r.AuthToken,
-		"previous_token_expires_at": optTime(r.PreviousExpiresAt)}
+func rotationJSON(r *app.RotationResult) ordered {
+	return kv("message", "Auth token rotated", "auth_id", r.AuthID, "auth_token", r.AuthToken,
+		"previous_token_expires_at", optTime(r.PreviousExpiresAt))
 }
 
 // deletePlanJSON is the dry-run answer of CONTRACT §4.5.
-func deletePlanJSON(p *app.DeletePlan) map[string]any {
+func deletePlanJSON(p *app.DeletePlan) ordered {
 	var settlement any
 	if p.BalanceSettlement != nil {
-		settlement = map[string]any{"currency": p.Currency, "amount": *p.BalanceSettlement}
+		settlement = kv("currency", p.Currency, "amount", *p.BalanceSettlement)
 	}
-	return map[string]any{
-		"dry_run": true, "sub_account_id": p.SubAuthID, "cascade": p.Cascade,
-		"numbers":              map[string]any{"rehomed": p.NumbersRehomed, "released": p.NumbersReleased},
-		"trunks":               map[string]any{"rehomed": p.TrunksRehomed, "deleted": p.TrunksDeleted},
-		"kyc_sessions_revoked": p.KYCSessionsRevoked, "balance_settlement": settlement, "active_calls": p.ActiveCalls,
-	}
+	return kv("dry_run", true, "sub_account_id", p.SubAuthID, "cascade", p.Cascade,
+		"numbers", kv("rehomed", p.NumbersRehomed, "released", p.NumbersReleased),
+		"trunks", kv("rehomed", p.TrunksRehomed, "deleted", p.TrunksDeleted),
+		"kyc_sessions_revoked", p.KYCSessionsRevoked, "balance_settlement", settlement, "active_calls", p.ActiveCalls)
 }
 
 // raw keeps pre-encoded JSON (e.g. the OpenAPI document) as is.
