@@ -72,9 +72,6 @@ type DB struct {
 	// reader runs View transactions: a separate query_only pool on a SQLite
 	// file, the writer pool otherwise.
 	reader *sql.DB
-	// now timestamps rows that the Tx interface gives no time for (the
-	// created_at of a rotated token, which is informational only).
-	now func() time.Time
 }
 
 var _ app.Store = (*DB)(nil)
@@ -113,7 +110,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, d.wrap("connect", err)
 	}
-	return &DB{d: d, writer: pool, reader: pool, now: time.Now}, nil
+	return &DB{d: d, writer: pool, reader: pool}, nil
 }
 
 // sqlitePragmas are applied to every SQLite connection, busy_timeout first
@@ -173,7 +170,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	db := &DB{d: d, writer: writer, reader: writer, now: time.Now}
+	db := &DB{d: d, writer: writer, reader: writer}
 	if err := checkPragmas(ctx, d, writer, want); err != nil {
 		db.Close()
 		return nil, err
@@ -266,7 +263,7 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx 
 	}
 	// Rolls back when fn fails or panics; a no-op after Commit.
 	defer sqlTx.Rollback()
-	if err := fn(&tx{tx: sqlTx, d: db.d, now: db.now}); err != nil {
+	if err := fn(&tx{tx: sqlTx, d: db.d}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	sb "github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/internal/app"
@@ -12,9 +11,8 @@ import (
 
 // tx implements app.Tx on one database/sql transaction.
 type tx struct {
-	tx  *sql.Tx
-	d   dialect
-	now func() time.Time
+	tx *sql.Tx
+	d  dialect
 }
 
 var _ app.Tx = (*tx)(nil)
