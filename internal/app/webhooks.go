@@ -194,8 +194,7 @@ const deliveryLease = time.Minute
 // attempted. Each is leased in the database first, so concurrent workers
 // and replicas never attempt the same delivery together.
 func (s *Service) DeliverDue(ctx context.Context, limit int) (int, error) {
-	sender := s.cfg.Sender
-	if sender == nil {
+	if s.cfg.Sender == nil {
 		return 0, nil
 	}
 	now := s.clock.Now()
@@ -209,20 +208,7 @@ func (s *Service) DeliverDue(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	for _, d := range due {
-		var enc []byte
-		err := s.store.View(ctx, func(tx Tx) error {
-			var err error
-			enc, err = tx.WebhookSecret(ctx, d.TenantID)
-			return err
-		})
-		if err != nil {
-			return 0, err
-		}
-		secret, err := open(s.key, enc)
-		if err != nil {
-			return 0, sb.Internal(err)
-		}
-		a := sender.Send(ctx, d.URL, string(secret), d.Event, d.EventID, d.Payload, s.clock.Now())
+		a := s.attempt(ctx, d)
 		status, next := sb.DeliverySucceeded, (*time.Time)(nil)
 		if a.Error != nil || a.StatusCode == nil || *a.StatusCode < 200 || *a.StatusCode > 299 {
 			status = sb.DeliveryFailed
@@ -255,6 +241,29 @@ func (s *Service) deliverAll(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// attempt sends one delivery, signed with its tenant's current secret. A
+// secret that cannot be read (the server key changed) is recorded as a
+// failed attempt, so the delivery follows the retry schedule instead of
+// blocking the outbox.
+func (s *Service) attempt(ctx context.Context, d *sb.Delivery) sb.DeliveryAttempt {
+	var enc []byte
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		enc, err = tx.WebhookSecret(ctx, d.TenantID)
+		return err
+	})
+	var secret []byte
+	if err == nil {
+		secret, err = open(s.key, enc)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "webhook secret unavailable", "delivery", d.ID, "err", err)
+		msg := "signing secret unavailable"
+		return sb.DeliveryAttempt{At: s.clock.Now(), Error: &msg}
+	}
+	return s.cfg.Sender.Send(ctx, d.URL, string(secret), d.Event, d.EventID, d.Payload, s.clock.Now())
 }
 
 // RunBackground delivers due webhooks every interval and purges expired
