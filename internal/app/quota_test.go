@@ -8,7 +8,6 @@ import (
 
 	sb "github.com/switchboard-voice/switchboard"
 	"github.com/switchboard-voice/switchboard/internal/app"
-	"github.com/switchboard-voice/switchboard/internal/sqlstore"
 	"github.com/switchboard-voice/switchboard/internal/storetest"
 )
 
@@ -18,19 +17,7 @@ import (
 func TestQuotaUnderConcurrency(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db, err := sqlstore.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		key, err := app.LoadServerKey(ctx, db, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := app.New(db, app.NewClock(nil), key, app.Config{}, nil)
+		svc, _ := newService(t, dsn, app.Config{})
 		const quota, attempts = 3, 12
 		main, err := svc.CreateMainAccount(ctx, sb.Actor{Kind: sb.ActorAdmin},
 			sb.MainAccountCreate{Name: "Quota", MaxSubAccounts: sb.Some(quota)})
