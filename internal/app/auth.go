@@ -109,6 +109,16 @@ func (s *Service) touchLastUsed(ctx context.Context, a *sb.Account, now time.Tim
 	a.LastUsed = &now
 }
 
+// dummyPasswordHash is verified against when there is no real hash, so
+// that a login costs one argon2id computation whatever the email.
+var dummyPasswordHash = sync.OnceValue(func() string {
+	h, err := password.Hash(sb.NewAuthToken())
+	if err != nil {
+		panic("password hash: " + err.Error())
+	}
+	return h
+})
+
 // LoginResult is the answer of a successful login.
 type LoginResult struct {
 	sb.TokenPair
@@ -127,17 +137,21 @@ func (s *Service) Login(ctx context.Context, actor sb.Actor, email, pw string) (
 	a, err := s.accountByEmail(ctx, email)
 	if err != nil {
 		if sb.ErrorCode(err) == sb.EUnauthorized {
+			password.Verify(pw, dummyPasswordHash()) // same cost as a known email: no enumeration by timing
 			s.logins.fail(email, now)
 			s.auditLogin(ctx, actor, nil, sb.OutcomeFailed, 401, "unknown email")
 		}
 		return nil, err
 	}
-	ok := false
-	if a.PasswordHash != "" {
-		if ok, err = password.Verify(pw, a.PasswordHash); err != nil {
-			return nil, sb.Internal(err)
-		}
+	hash := a.PasswordHash
+	if hash == "" {
+		hash = dummyPasswordHash() // an account without a password costs the same, and never matches
 	}
+	ok, err := password.Verify(pw, hash)
+	if err != nil {
+		return nil, sb.Internal(err)
+	}
+	ok = ok && a.PasswordHash != ""
 	if !ok {
 		s.logins.fail(email, now)
 		s.auditLogin(ctx, actor, a, sb.OutcomeFailed, 401, "wrong password")
