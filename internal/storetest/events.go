@@ -269,32 +269,44 @@ func testConcurrentIdempotencyClaims(t *testing.T, s app.Store) {
 	wantKey(t, s, "stored claim", newKey(p, key, wantFP, t0), t0)
 }
 
+// holdOpen runs fn in an Update on another goroutine and keeps that
+// transaction open after fn succeeded, until release is called; it returns
+// once fn has run. The transaction's outcome arrives on done after release.
+func holdOpen(t *testing.T, s app.Store, fn func(tx app.Tx) error) (release func(), done <-chan error) {
+	t.Helper()
+	ran, proceed, result := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	release = func() { once.Do(func() { close(proceed) }) }
+	go func() {
+		result <- s.Update(t.Context(), func(tx app.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			close(ran)
+			<-proceed
+			return nil
+		})
+	}()
+	select {
+	case <-ran:
+	case err := <-result:
+		release()
+		t.Fatalf("first transaction: %v", err)
+	}
+	return release, result
+}
+
 // testIdempotencyClaimWaitsForFirst: a duplicate claim made while the first
 // claim's transaction is open waits for it (on the primary key on
 // PostgreSQL, the write lock on SQLite) and then gets already_exists.
 func testIdempotencyClaimWaitsForFirst(t *testing.T, s app.Store) {
 	ctx := t.Context()
 	const p, key = "MA_WAITAAAA", "wait"
-	claimed, proceed := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(proceed) }) }
+	release, firstErr := holdOpen(t, s, func(tx app.Tx) error {
+		return tx.ClaimIdempotencyKey(ctx, newKey(p, key, "fp-first", t0))
+	})
 	defer release()
-	firstErr, secondErr := make(chan error, 1), make(chan error, 1)
-	go func() {
-		firstErr <- s.Update(ctx, func(tx app.Tx) error {
-			if err := tx.ClaimIdempotencyKey(ctx, newKey(p, key, "fp-first", t0)); err != nil {
-				return err
-			}
-			close(claimed)
-			<-proceed
-			return nil
-		})
-	}()
-	select {
-	case <-claimed:
-	case err := <-firstErr:
-		t.Fatalf("first claim: %v", err)
-	}
+	secondErr := make(chan error, 1)
 	go func() { secondErr <- claimKey(t, s, newKey(p, key, "fp-second", t0)) }()
 	// The second claim cannot finish while the first transaction is open;
 	// the pause gives it time to reach the lock it waits on.
@@ -775,27 +787,12 @@ func testDeliveryClaimSkipsLockedRows(t *testing.T, s app.Store) {
 		insertDeliveries(t, s, newDelivery(m, fmt.Sprintf("dlv_l%d", i), sb.EventSubAccountCreated, t0, ptr(t0)))
 	}
 	lease := t0.Add(time.Minute)
-	claimed, proceed := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(proceed) }) }
-	defer release()
 	var first []*sb.Delivery
-	firstErr := make(chan error, 1)
-	go func() {
-		firstErr <- s.Update(ctx, func(tx app.Tx) (err error) {
-			if first, err = tx.ClaimDueDeliveries(ctx, t0, lease, 2); err != nil {
-				return err
-			}
-			close(claimed)
-			<-proceed
-			return nil
-		})
-	}()
-	select {
-	case <-claimed:
-	case err := <-firstErr:
-		t.Fatalf("first claim: %v", err)
-	}
+	release, firstErr := holdOpen(t, s, func(tx app.Tx) (err error) {
+		first, err = tx.ClaimDueDeliveries(ctx, t0, lease, 2)
+		return err
+	})
+	defer release()
 	// The first transaction is still open and holds its rows.
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
