@@ -156,6 +156,21 @@ func secSampleFor(t *testing.T, rt *httpapi.Route) (map[string]any, bool) {
 	return f(int(secSampleCounter.Add(1))), true
 }
 
+// secBodyFor is the body a request with method sends to rt: the sample of
+// its request schema for methods with a body, else none. ok is false when
+// the schema has no sample (the test has been failed).
+func secBodyFor(t *testing.T, rt *httpapi.Route, method string) (body bodyArg, ok bool) {
+	t.Helper()
+	if !secHasBody(method) {
+		return noBody, true
+	}
+	sample, ok := secSampleFor(t, rt)
+	if !ok || sample == nil {
+		return noBody, ok
+	}
+	return jsonBody(sample), true
+}
+
 // secHasBody reports whether a method carries the route's request body.
 func secHasBody(method string) bool {
 	switch method {

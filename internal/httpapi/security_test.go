@@ -503,15 +503,9 @@ func TestCrossTenantMatrix(t *testing.T) {
 						if requests%2 == 1 {
 							p += "/" // §0.5: both forms are served
 						}
-						body := noBody
-						if secHasBody(method) {
-							sample, ok := secSampleFor(t, rt)
-							if !ok {
-								continue
-							}
-							if sample != nil {
-								body = jsonBody(sample)
-							}
+						body, ok := secBodyFor(t, rt, method)
+						if !ok {
+							continue
 						}
 						scheme, opt := c.cred()
 						what := fmt.Sprintf("%s %s as %s (%s)", method, p, c.name, scheme)
@@ -661,15 +655,9 @@ func TestSubAccountCredentialsOnParentRoutes(t *testing.T) {
 			for _, method := range secRouteMethods(rt) {
 				for _, vals := range variants {
 					for _, sc := range s.schemes() {
-						body := noBody
-						if secHasBody(method) {
-							sample, ok := secSampleFor(t, rt)
-							if !ok {
-								continue
-							}
-							if sample != nil {
-								body = jsonBody(sample)
-							}
+						body, ok := secBodyFor(t, rt, method)
+						if !ok {
+							continue
 						}
 						p := secFillPath(rt.Path, vals)
 						what := fmt.Sprintf("sub-account %s on %s %s (%s)", s.name, method, p, sc.name)
