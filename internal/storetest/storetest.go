@@ -226,6 +226,16 @@ func subAccount(t *testing.T, s app.Store, parentID int64, authID string) (*sb.A
 	return read(t, s, func(tx app.Tx) (*sb.Account, error) { return tx.SubAccount(t.Context(), parentID, authID, false) })
 }
 
+// wantSub reads the parent's sub-account and compares it with want.
+func wantSub(t *testing.T, s app.Store, what string, parentID int64, authID string, want *sb.Account) {
+	t.Helper()
+	got, err := subAccount(t, s, parentID, authID)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	wantEqual(t, what, got, want)
+}
+
 func mainAccount(t *testing.T, s app.Store, authID string) (*sb.Account, error) {
 	return read(t, s, func(tx app.Tx) (*sb.Account, error) { return tx.MainAccount(t.Context(), authID) })
 }
@@ -355,11 +365,7 @@ func testAccountRoundTrip(t *testing.T, s app.Store) {
 			wantEqual(t, "AccountByEmail "+a.Name, got, want)
 		}
 		if parent != nil {
-			got, err := subAccount(t, s, m.ID, a.AuthID)
-			if err != nil {
-				t.Fatalf("SubAccount(%s): %v", a.Name, err)
-			}
-			wantEqual(t, "SubAccount "+a.Name, got, want)
+			wantSub(t, s, "SubAccount "+a.Name, m.ID, a.AuthID, want)
 			// The same row, locked for update inside a write transaction.
 			update(t, s, func(tx app.Tx) error {
 				got, err := tx.SubAccount(ctx, m.ID, a.AuthID, true)
@@ -462,11 +468,7 @@ func testUniqueness(t *testing.T, s app.Store) {
 	changedSub := *sub
 	changedSub.Email = ptr("other@example.test")
 	wantCode(t, s.Update(ctx, func(tx app.Tx) error { return tx.UpdateSubAccount(ctx, m.ID, &changedSub) }), sb.EAlreadyExists)
-	gotSub, err := subAccount(t, s, m.ID, sub.AuthID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantEqual(t, "sub-account after refused update", gotSub, stored(sub, m))
+	wantSub(t, s, "sub-account after refused update", m.ID, sub.AuthID, stored(sub, m))
 }
 
 // testDeletedSubAccount: a deleted sub-account disappears from every read,
@@ -536,11 +538,7 @@ func testTenancy(t *testing.T, s app.Store) {
 	wantCode(t, s.Update(ctx, func(tx app.Tx) error { return tx.UpdateSubAccount(ctx, b.ID, &hijacked) }), sb.ENotFound)
 	wantCode(t, s.Update(ctx, func(tx app.Tx) error { return tx.DeleteSubAccount(ctx, b.ID, subA.ID, t0) }), sb.ENotFound)
 
-	got, err := subAccount(t, s, a.ID, subA.AuthID)
-	if err != nil {
-		t.Fatalf("sub-account after foreign writes: %v", err)
-	}
-	wantEqual(t, "sub-account after foreign writes", got, stored(subA, a))
+	wantSub(t, s, "sub-account after foreign writes", a.ID, subA.AuthID, stored(subA, a))
 	if got := liveTokens(t, s, subA.ID, t0); len(got) != 1 {
 		t.Fatalf("tokens after foreign delete = %+v, want 1", got)
 	}
@@ -562,11 +560,7 @@ func testTenancy(t *testing.T, s app.Store) {
 	_, err = read(t, s, func(tx app.Tx) ([]byte, error) { return tx.WebhookSecret(ctx, subA.ID) })
 	wantCode(t, err, sb.ENotFound)
 	wantCode(t, s.Update(ctx, func(tx app.Tx) error { return tx.SetWebhookSecret(ctx, subA.ID, []byte("x")) }), sb.ENotFound)
-	got, err = subAccount(t, s, a.ID, subA.AuthID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantEqual(t, "sub-account after main-account writes", got, stored(subA, a))
+	wantSub(t, s, "sub-account after main-account writes", a.ID, subA.AuthID, stored(subA, a))
 }
 
 func testListSubAccounts(t *testing.T, s app.Store) {
@@ -707,20 +701,12 @@ func testUpdateSubAccount(t *testing.T, s app.Store) {
 
 	want := u
 	want.APIID, want.Currency, want.CreatedAt = sub.APIID, sub.Currency, sub.CreatedAt
-	got, err := subAccount(t, s, m.ID, sub.AuthID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantEqual(t, "updated sub-account", got, stored(&want, m))
+	wantSub(t, s, "updated sub-account", m.ID, sub.AuthID, stored(&want, m))
 
 	// And back to non-nil permissions.
 	want.Permissions, want.Version = &sb.Permissions{Calls: false, CDR: true}, 3
 	update(t, s, func(tx app.Tx) error { return tx.UpdateSubAccount(ctx, m.ID, &want) })
-	got, err = subAccount(t, s, m.ID, sub.AuthID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantEqual(t, "sub-account with permissions", got, stored(&want, m))
+	wantSub(t, s, "sub-account with permissions", m.ID, sub.AuthID, stored(&want, m))
 }
 
 func testUpdateMainAccount(t *testing.T, s app.Store) {
